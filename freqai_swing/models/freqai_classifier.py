@@ -1,0 +1,87 @@
+"""The FreqAI side of the swing classifiers: one ``fit`` for every gradient-boosting core.
+
+``freqaimodels/SwingXGBoostClassifier.py`` and ``SwingLightGBMClassifier.py`` subclass
+:class:`SwingBoostingClassifier` and only name their trainer; FreqAI's resolver needs each class
+defined in its own file there, so everything else lives here once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+from freqtrade.exchange import timeframe_to_seconds
+from freqtrade.freqai.base_models.BaseClassifierModel import BaseClassifierModel
+from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
+
+from freqai_swing.models.boosting import (
+    SwingBoostedClassifier,
+    TrainingSet,
+    encode_labels,
+    purged_validation_split,
+)
+from freqai_swing.settings import ModelSettings, load_swing_settings
+
+logger = logging.getLogger(__name__)
+
+Trainer = Callable[[TrainingSet, dict[str, Any], ModelSettings], SwingBoostedClassifier]
+
+
+class SwingBoostingClassifier(BaseClassifierModel):
+    """FreqAI classifier over a fixed-class booster, early-stopped on a purged validation slice.
+
+    ``model_training_parameters`` holds one block per booster (``{"xgboost": {...},
+    "lightgbm": {...}}``) so the same config serves both models; each block overrides the
+    seed's defaults of that booster.
+    """
+
+    booster_name: ClassVar[str]
+    trainer: ClassVar[Trainer]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.swing = load_swing_settings(self.config)
+
+    def booster_parameters(self) -> dict[str, Any]:
+        """This booster's block of ``model_training_parameters`` (empty = the seed's defaults)."""
+        block = self.model_training_parameters.get(self.booster_name, {})
+        if not isinstance(block, dict):
+            raise ValueError(
+                f"freqai.model_training_parameters.{self.booster_name} must be an object"
+            )
+        return dict(block)
+
+    def fit(self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, **kwargs: Any) -> Any:
+        """Train on the window's rows minus a purged validation tail used for early stopping."""
+        features = data_dictionary["train_features"]
+        labels = encode_labels(data_dictionary["train_labels"].iloc[:, 0])
+        weights = np.asarray(data_dictionary["train_weights"], dtype=np.float64)
+        dates = getattr(dk, "train_dates", None)
+        if dates is not None and len(dates) != len(features):
+            logger.info("%s: rows were removed as outliers; purging by rows, not time.", dk.pair)
+            dates = None
+        split = purged_validation_split(
+            dates,
+            self.swing.model.validation_fraction,
+            self.swing.purge_candles,
+            timeframe_to_seconds(self.config["timeframe"]),
+            len(features),
+        )
+        model = type(self).trainer(
+            TrainingSet(features, labels, weights, split),
+            self.booster_parameters(),
+            self.swing.model,
+        )
+        logger.info(
+            "%s: %s fitted on %d rows, validated on %d (purge %d candles), %d rounds, %s.",
+            dk.pair,
+            self.booster_name,
+            len(split.fit_rows),
+            len(split.validation_rows),
+            self.swing.purge_candles,
+            model.best_iteration + 1,
+            model.device,
+        )
+        return model

@@ -1,0 +1,231 @@
+"""The bundle's own config block (``"swing"``), validated at load, and the FreqAI identifier.
+
+Freqtrade's schema lets unknown keys through silently, so a typo such as
+``"train_period_day"`` would quietly fall back to a default. The bundle checks its own block
+with ``additionalProperties: false`` and the ``freqai`` block against FreqAI's known keys, and
+names the offending key in the error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from jsonschema import Draft202012Validator
+
+from freqai_swing.labels import LabelConfig
+
+DeviceRequest = Literal["auto", "cpu", "cuda"]
+
+_LABEL_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "horizon_candles": {"type": "integer", "minimum": 1, "maximum": 500},
+        "barrier_pct": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "barrier_mode": {"enum": ["fixed", "volatility"]},
+        "volatility_multiplier": {"type": "number", "exclusiveMinimum": 0},
+        "volatility_window": {"type": "integer", "minimum": 2},
+        "min_barrier_pct": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "max_barrier_pct": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+    },
+}
+
+_MODEL_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "validation_fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.5},
+        "purge_candles": {"type": ["integer", "null"], "minimum": 0},
+        "early_stopping_rounds": {"type": "integer", "minimum": 1},
+        "device": {"enum": ["auto", "cpu", "cuda"]},
+        "seed": {"type": "integer", "minimum": 0},
+        "threads": {"type": "integer", "minimum": 0},
+    },
+}
+
+SWING_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "labels": _LABEL_SCHEMA,
+        "model": _MODEL_SCHEMA,
+        "market_pair": {"type": "string", "pattern": "^[A-Z0-9]+/[A-Z0-9]+$"},
+        "feature_families": {
+            "type": "array",
+            "items": {
+                "enum": ["trend", "momentum", "volatility", "volume", "price-action", "returns"]
+            },
+            "minItems": 1,
+            "uniqueItems": True,
+        },
+    },
+}
+
+#: FreqAI keys that its documentation lists but its JSON schema does not.
+_FREQAI_DOCUMENTED_EXTRAS: Final[frozenset[str]] = frozenset(
+    {"model_save_type", "reduce_df_footprint", "record_learning_curves"}
+)
+_FEATURE_PARAMETER_DOCUMENTED_EXTRAS: Final[frozenset[str]] = frozenset(
+    {
+        "noise_standard_deviation",
+        "outlier_protection_percentage",
+        "reverse_train_test_order",
+        "use_DBSCAN_to_remove_outliers",
+        "inlier_metric_window",
+    }
+)
+
+
+class SwingConfigError(ValueError):
+    """A config key or value of the bundle is wrong; the message names it."""
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Training settings shared by the gradient-boosting classifiers.
+
+    Attributes:
+        validation_fraction: share of the training window's last rows held out for early
+            stopping.
+        purge_candles: candles dropped between the fitted rows and the validation rows so that
+            no fitted label overlaps a validation candle; ``None`` = the label horizon.
+        early_stopping_rounds: rounds without a better validation log loss before stopping.
+        device: ``auto`` uses CUDA when a GPU is visible, ``cuda`` asks for it (and falls back
+            to CPU with one log line when none is there), ``cpu`` never tries.
+        seed: seed of every random draw, so a rerun gives the same backtest.
+        threads: worker threads of the boosters (0 = all cores).
+    """
+
+    validation_fraction: float = 0.2
+    purge_candles: int | None = None
+    early_stopping_rounds: int = 50
+    device: DeviceRequest = "auto"
+    seed: int = 42
+    threads: int = 0
+
+
+@dataclass(frozen=True)
+class SwingSettings:
+    """Everything the bundle adds on top of FreqAI's own settings."""
+
+    labels: LabelConfig = field(default_factory=LabelConfig)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    market_pair: str = "BTC/USDT"
+    feature_families: tuple[str, ...] = (
+        "trend",
+        "momentum",
+        "volatility",
+        "volume",
+        "price-action",
+        "returns",
+    )
+
+    @property
+    def purge_candles(self) -> int:
+        """Rows between fitted and validation rows: at least the label horizon."""
+        if self.model.purge_candles is None:
+            return self.labels.horizon_candles
+        return self.model.purge_candles
+
+
+def _schema_errors(block: Mapping[str, Any], schema: Mapping[str, Any], where: str) -> list[str]:
+    messages = []
+    for error in sorted(Draft202012Validator(schema).iter_errors(block), key=str):
+        path = ".".join([where, *(str(part) for part in error.absolute_path)])
+        messages.append(f"{path}: {error.message}")
+    return messages
+
+
+def _freqai_unknown_keys(freqai: Mapping[str, Any]) -> list[str]:
+    from freqtrade.config_schema.config_schema import CONF_SCHEMA
+
+    freqai_schema = CONF_SCHEMA["definitions"]["freqai"]["properties"]
+    known = set(freqai_schema) | _FREQAI_DOCUMENTED_EXTRAS
+    messages = [
+        f"freqai.{key}: unknown key (known: {', '.join(sorted(known))})"
+        for key in freqai
+        if key not in known
+    ]
+    feature_known = (
+        set(freqai_schema["feature_parameters"]["properties"]) | _FEATURE_PARAMETER_DOCUMENTED_EXTRAS
+    )
+    messages += [
+        f"freqai.feature_parameters.{key}: unknown key"
+        for key in freqai.get("feature_parameters", {})
+        if key not in feature_known
+    ]
+    return messages
+
+
+def load_swing_settings(config: Mapping[str, Any]) -> SwingSettings:
+    """Validate the ``swing`` and ``freqai`` blocks of a Freqtrade config and build settings.
+
+    Raises:
+        SwingConfigError: naming every wrong key or value found.
+    """
+    block = config.get("swing", {})
+    errors = _schema_errors(block, SWING_SCHEMA, "swing")
+    if "freqai" in config:
+        errors += _freqai_unknown_keys(config["freqai"])
+    if errors:
+        raise SwingConfigError("Invalid freqai-swing configuration:\n  " + "\n  ".join(errors))
+    try:
+        labels = LabelConfig(**block.get("labels", {}))
+    except ValueError as error:
+        raise SwingConfigError(f"Invalid freqai-swing configuration: swing.{error}") from error
+    families = block.get("feature_families")
+    return SwingSettings(
+        labels=labels,
+        model=ModelSettings(**block.get("model", {})),
+        market_pair=block.get("market_pair", "BTC/USDT"),
+        feature_families=tuple(families) if families else SwingSettings().feature_families,
+    )
+
+
+_CORE_SOURCES: Final[tuple[str, ...]] = ("features.py", "labels.py", "settings.py")
+_IDENTIFIER_VOLATILE_KEYS: Final[frozenset[str]] = frozenset(
+    {"identifier", "purge_old_models", "data_kitchen_thread_count", "write_metrics_to_disk",
+     "activate_tensorboard", "wait_for_training_iteration_on_reload"}
+)
+
+
+def settings_fingerprint(config: Mapping[str, Any], extra_sources: tuple[Path, ...] = ()) -> str:
+    """Eight hex digits that change whenever a setting or code that shapes a model changes.
+
+    Covers the whole ``freqai`` block (but its identifier and run-time switches), the ``swing``
+    block, the timeframe, the model class, the backtest timerange and the source of the
+    bundle's feature, label and model code, so that FreqAI never reuses predictions or models
+    made under other settings.
+    """
+    freqai = {
+        key: value
+        for key, value in config.get("freqai", {}).items()
+        if key not in _IDENTIFIER_VOLATILE_KEYS
+    }
+    shaped = {
+        "freqai": freqai,
+        "swing": config.get("swing", {}),
+        "timeframe": config.get("timeframe"),
+        "freqaimodel": config.get("freqaimodel"),
+        # FreqAI breaks when one backtest mixes reused and freshly trained windows of a pair
+        # (its feature check then sees duplicated columns), so a backtest reuses only a run of
+        # the very same timerange.
+        "timerange": config.get("timerange"),
+    }
+    digest = hashlib.sha256(json.dumps(shaped, sort_keys=True, default=str).encode())
+    package = Path(__file__).parent
+    sources = [package / name for name in _CORE_SOURCES]
+    sources += sorted((package / "models").glob("*.py"))
+    for source in (*sources, *extra_sources):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:8]
+
+
+def settings_as_dict(settings: SwingSettings) -> dict[str, Any]:
+    """Plain dict of the settings, for logs and saved model metadata."""
+    return asdict(settings)

@@ -1,0 +1,130 @@
+"""FreqAI plumbing shared by the bundle's strategies: features, targets, identifier.
+
+Each hook hands the dataframe to a pure function of :mod:`freqai_swing.features` or
+:mod:`freqai_swing.labels`, so the strategy, the tests and the tools compute the same numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+from freqtrade.exceptions import OperationalException
+from freqtrade.strategy import IStrategy
+
+from freqai_swing.features import (
+    basic_features,
+    market_context_features,
+    period_features,
+    time_features,
+)
+from freqai_swing.labels import CLASS_ORDER, barrier_widths, triple_barrier_labels
+from freqai_swing.settings import SwingConfigError, load_swing_settings, settings_fingerprint
+
+logger = logging.getLogger(__name__)
+
+#: FreqAI target column: the triple-barrier class of each candle.
+TARGET_COLUMN = "&-swing_class"
+DEFAULT_ROUND_TRIP_COST = 2 * 0.0015
+
+
+def _with_features(dataframe: pd.DataFrame, *families: pd.DataFrame) -> pd.DataFrame:
+    """Add ``%-`` features to ``dataframe``, replacing same-named columns like an assignment.
+
+    FreqAI can hand a hook a frame that already holds these features (when a backtest mixes
+    reused and fresh windows); a plain concat would then duplicate them and FreqAI would refuse
+    the run for a changed feature list.
+    """
+    features = pd.concat([family.add_prefix("%-") for family in families], axis=1)
+    return pd.concat([dataframe.drop(columns=features.columns, errors="ignore"), features], axis=1)
+
+
+def apply_identifier(config: dict[str, Any]) -> str:
+    """Suffix ``freqai.identifier`` with the settings' fingerprint, once.
+
+    FreqAI reuses saved models and backtest predictions whenever the identifier matches and
+    only compares the feature list; deriving the identifier from every setting that shapes a
+    model makes a changed label, parameter or code version start a fresh model folder.
+    """
+    freqai = config.get("freqai", {})
+    if not freqai.get("enabled", False):
+        return ""
+    fingerprint = settings_fingerprint(config)
+    identifier = str(freqai.get("identifier", "swing"))
+    if not identifier.endswith(f"-{fingerprint}"):
+        identifier = f"{identifier}-{fingerprint}"
+        freqai["identifier"] = identifier
+        logger.info("FreqAI identifier derived from the settings: %s", identifier)
+    return identifier
+
+
+class SwingFreqaiStrategyBase(IStrategy):
+    """Base for the bundle's FreqAI strategies (spot, long only, 1h with 4h/1d context)."""
+
+    INTERFACE_VERSION = 3
+    timeframe = "1h"
+    can_short = False
+    process_only_new_candles = True
+    use_exit_signal = True
+    # The longest lookback of any feature (SMA/EMA 200) on any included timeframe.
+    startup_candle_count = 200
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        try:
+            self.swing = load_swing_settings(config)
+        except SwingConfigError as error:
+            raise OperationalException(str(error)) from None
+        apply_identifier(config)
+
+    # --- FreqAI feature hooks -------------------------------------------------------------
+    def feature_engineering_expand_all(
+        self, dataframe: pd.DataFrame, period: int, metadata: dict[str, Any], **kwargs: Any
+    ) -> pd.DataFrame:
+        """Lookback-parametrised features, expanded over ``indicator_periods_candles``."""
+        return _with_features(dataframe, period_features(dataframe, period))
+
+    def feature_engineering_expand_basic(
+        self, dataframe: pd.DataFrame, metadata: dict[str, Any], **kwargs: Any
+    ) -> pd.DataFrame:
+        """The six families, expanded by FreqAI over timeframes and the market pair."""
+        return _with_features(dataframe, basic_features(dataframe, self.swing.feature_families))
+
+    def feature_engineering_standard(
+        self, dataframe: pd.DataFrame, metadata: dict[str, Any], **kwargs: Any
+    ) -> pd.DataFrame:
+        """Calendar features and the pair's correlation and beta to the market pair."""
+        parts = [time_features(dataframe["date"])]
+        market_pair = self.swing.market_pair
+        if metadata.get("pair") != market_pair:
+            market = self.dp.get_pair_dataframe(pair=market_pair, timeframe=self.timeframe)
+            if market.empty:
+                raise OperationalException(
+                    f"No {self.timeframe} candles for the market pair {market_pair}: "
+                    f"download them (freqtrade download-data --pairs {market_pair})."
+                )
+            parts.append(market_context_features(dataframe, market))
+        return _with_features(dataframe, *parts)
+
+    def set_freqai_targets(
+        self, dataframe: pd.DataFrame, metadata: dict[str, Any], **kwargs: Any
+    ) -> pd.DataFrame:
+        """Triple-barrier class; NaN where the horizon is incomplete or crosses a gap."""
+        labels = triple_barrier_labels(dataframe, self.swing.labels, timeframe=self.timeframe)
+        # assign() copies first: FreqAI hands over a frame fragmented by hundreds of features
+        return dataframe.assign(**{TARGET_COLUMN: labels})
+
+    # --- helpers for the strategies -------------------------------------------------------
+    def round_trip_cost(self) -> float:
+        """Fee and slippage paid on entry and exit, from the config's ``fee`` when set."""
+        fee = self.config.get("fee")
+        return 2 * float(fee) if fee is not None else DEFAULT_ROUND_TRIP_COST
+
+    def barrier(self, dataframe: pd.DataFrame) -> pd.Series:
+        """Per-candle barrier x of the label, from the candle and the past only."""
+        return pd.Series(barrier_widths(dataframe, self.swing.labels), index=dataframe.index)
+
+    @staticmethod
+    def class_columns() -> tuple[str, ...]:
+        return CLASS_ORDER

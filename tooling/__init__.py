@@ -1,0 +1,1 @@
+"""freqai-swing command-line tools: local exchange, sample data, and (later) export, report, selftrain."""

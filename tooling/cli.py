@@ -1,0 +1,103 @@
+"""``freqai-swing``: the bundle's own commands, beside (never instead of) ``freqtrade``'s."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tooling.offline import DEFAULT_DATADIR, REPO_ROOT, run_offline
+
+LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+
+#: The demo: a walk-forward FreqAI backtest of the first half of 2024 on the bundled candles
+#: (monthly retrains on 120 days each, so training starts in September 2023).
+DEMO_TIMERANGE = "20240101-20240701"
+DEMO_CONFIGS = ("config/base.json", "config/freqai.json")
+
+
+def demo_arguments(freqaimodel: str, timerange: str) -> list[str]:
+    """The ``freqtrade backtesting`` arguments the demo runs."""
+    arguments = ["backtesting"]
+    for config in DEMO_CONFIGS:
+        arguments += ["-c", str(REPO_ROOT / config)]
+    return [
+        *arguments,
+        "--strategy",
+        "SwingClassifierStrategy",
+        "--freqaimodel",
+        freqaimodel,
+        "--timerange",
+        timerange,
+        "--cache",
+        "none",
+        "--export",
+        "trades",
+    ]
+
+
+def _command_demo(args: argparse.Namespace) -> int:
+    return run_offline(demo_arguments(args.freqaimodel, args.timerange), datadir=args.datadir)
+
+
+def _command_offline(args: argparse.Namespace) -> int:
+    arguments = list(args.freqtrade_arguments)
+    for leading in ("--", "freqtrade"):
+        if arguments and arguments[0] == leading:
+            arguments = arguments[1:]
+    return run_offline(arguments, datadir=args.datadir, port=args.port)
+
+
+def _command_local_exchange(args: argparse.Namespace) -> int:
+    from tooling import local_exchange
+
+    return local_exchange.main(args.rest)
+
+
+def _command_sample_data(args: argparse.Namespace) -> int:
+    from tooling import sample_data
+
+    return sample_data.main(args.rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="freqai-swing", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="FreqAI backtest on the bundled candles, offline")
+    demo.add_argument("--freqaimodel", default="SwingXGBoostClassifier")
+    demo.add_argument("--timerange", default=DEMO_TIMERANGE)
+    demo.add_argument("--datadir", type=Path, default=DEFAULT_DATADIR)
+    demo.set_defaults(handler=_command_demo)
+
+    offline = commands.add_parser(
+        "offline",
+        help="run any freqtrade command against the local exchange",
+        description="Example: freqai-swing offline -- freqtrade backtesting -c config/base.json "
+        "-c config/freqai.json --timerange 20240101-20240301",
+    )
+    offline.add_argument("--datadir", type=Path, default=DEFAULT_DATADIR)
+    offline.add_argument("--port", type=int, default=0)
+    offline.add_argument("freqtrade_arguments", nargs=argparse.REMAINDER)
+    offline.set_defaults(handler=_command_offline)
+
+    for name, handler, text in (
+        ("local-exchange", _command_local_exchange, "serve the Binance REST API from candles"),
+        ("sample-data", _command_sample_data, "rebuild the bundled sample from ../shared/data"),
+    ):
+        sub = commands.add_parser(name, help=text, add_help=False)
+        sub.add_argument("rest", nargs=argparse.REMAINDER)
+        sub.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -176,7 +176,8 @@ def _valid_after(rows: int, lag: int) -> FloatArray:
 def price_action_features(candles: pd.DataFrame) -> dict[str, FloatArray]:
     """Candle shape, swing structure and distance to recent support and resistance."""
     open_, high, low, close, _ = _ohlcv(candles)
-    candle_range = high - low
+    # a candle without range (an outage filled by freqtrade) has no wick rather than NaN
+    candle_range = np.where(high > low, high - low, np.inf)
     previous_high = np.concatenate(([np.nan], high[:-1]))
     previous_low = np.concatenate(([np.nan], low[:-1]))
     window_high = _rolling(high, 24).max().to_numpy()

@@ -3,7 +3,7 @@
 The label of a candle is ``up`` when the high of a later candle reaches ``close * (1 + x)``
 before any low reaches ``close * (1 - x)``, ``down`` in the opposite case, and ``flat`` when
 neither barrier is touched within the horizon. A candle whose horizon runs past the end of the
-data, or across a missing candle, gets NaN: an unknown future is never a default class.
+data, or across a missing candle, gets NaN: an incomplete future is never a default class.
 """
 
 from __future__ import annotations
@@ -124,16 +124,14 @@ def triple_barrier_labels(
     never = horizon + 1
     first_up = np.where(up_hit.any(axis=1), up_hit.argmax(axis=1), never)
     first_down = np.where(down_hit.any(axis=1), down_hit.argmax(axis=1), never)
-    first_missing = np.where(missing.any(axis=1), missing.argmax(axis=1), never)
     first_touch = np.minimum(first_up, first_down)
 
     decided = np.full(rows - horizon, np.nan, dtype=object)
     decided[first_touch < never] = DOWN
     decided[(first_up < first_down)] = UP
     decided[(first_up == never) & (first_down == never)] = FLAT
-    # a barrier touched after a missing candle, or no touch with a missing candle: unknown
-    unknown = first_missing < first_touch
-    unknown |= np.isnan(base[:, 0]) | np.isnan(x[:, 0])
+    # an incomplete horizon is unknown, even when a barrier was touched before the hole
+    unknown = missing.any(axis=1) | np.isnan(base[:, 0]) | np.isnan(x[:, 0])
     decided[unknown] = np.nan
     labels[: rows - horizon] = decided
     return _back_to_rows(labels, grid, candles)

@@ -21,22 +21,21 @@ logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATADIR = REPO_ROOT / "user_data" / "data" / "binance"
-#: Sub-commands that take ``--strategy-path`` / ``--freqaimodel-path``.
-_PLUGIN_COMMANDS = frozenset(
+#: Sub-commands that take ``--strategy-path`` and ``--freqaimodel-path`` (from their --help).
+_STRATEGY_PATH_COMMANDS = frozenset(
     {
         "backtesting",
         "hyperopt",
         "trade",
         "lookahead-analysis",
         "recursive-analysis",
-        "backtesting-analysis",
         "list-strategies",
-        "list-freqaimodels",
         "plot-dataframe",
-        "webserver",
     }
 )
-_NO_FREQAI_PATH = frozenset({"list-strategies", "backtesting-analysis", "plot-dataframe"})
+_FREQAIMODEL_PATH_COMMANDS = (_STRATEGY_PATH_COMMANDS - {"list-strategies"}) | {
+    "list-freqaimodels"
+}
 
 
 def freqtrade_executable() -> str:
@@ -53,12 +52,9 @@ def freqtrade_executable() -> str:
 def bundle_arguments(subcommand: str, arguments: Sequence[str]) -> list[str]:
     """Add the bundle's plugin folders unless the caller chose their own."""
     extra: list[str] = []
-    if subcommand in _PLUGIN_COMMANDS and "--strategy-path" not in arguments:
+    if subcommand in _STRATEGY_PATH_COMMANDS and "--strategy-path" not in arguments:
         extra += ["--strategy-path", str(REPO_ROOT / "strategies")]
-    if (
-        subcommand in _PLUGIN_COMMANDS - _NO_FREQAI_PATH
-        and "--freqaimodel-path" not in arguments
-    ):
+    if subcommand in _FREQAIMODEL_PATH_COMMANDS and "--freqaimodel-path" not in arguments:
         extra += ["--freqaimodel-path", str(REPO_ROOT / "freqaimodels")]
     return extra
 
@@ -68,6 +64,7 @@ def bundle_environment() -> dict[str, str]:
     environment = dict(os.environ)
     paths = [str(REPO_ROOT), *filter(None, environment.get("PYTHONPATH", "").split(os.pathsep))]
     environment["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    environment.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see freqai_swing/__init__.py
     return environment
 
 

@@ -1,0 +1,106 @@
+"""Shared fixtures: the bundled real candles, the local exchange, and real freqtrade runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import freqai_swing  # noqa: F401  (sets OMP_WAIT_POLICY before any booster library loads)
+from tooling.local_exchange import LocalExchange, write_offline_overlay
+from tooling.offline import bundle_arguments, bundle_environment, freqtrade_executable
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DATADIR = REPO_ROOT / "user_data" / "data" / "binance"
+CONFIG_DIR = REPO_ROOT / "config"
+#: The larger development history, when this checkout sits beside ``shared/``; optional.
+SHARED_DATADIR = REPO_ROOT.parent / "shared" / "data" / "binance"
+
+
+def load_candles(pair: str, timeframe: str = "1h") -> pd.DataFrame:
+    """Real Binance candles of the bundled sample, as Freqtrade stores them."""
+    return pd.read_feather(SAMPLE_DATADIR / f"{pair.replace('/', '_')}-{timeframe}.feather")
+
+
+@pytest.fixture(scope="session")
+def local_exchange() -> Iterator[LocalExchange]:
+    """One loopback Binance API over the bundled candles for the whole session."""
+    with LocalExchange(SAMPLE_DATADIR, port=0) as exchange:
+        yield exchange
+
+
+@pytest.fixture(scope="session")
+def offline_overlay(local_exchange: LocalExchange, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("offline") / "offline.json"
+    return write_offline_overlay(path, local_exchange.api_url)
+
+
+@dataclass
+class FreqtradeRun:
+    """A finished ``freqtrade`` subprocess."""
+
+    returncode: int
+    output: str
+    userdir: Path
+
+    def backtest_stats(self) -> dict[str, Any]:
+        from freqtrade.data.btanalysis import load_backtest_stats
+
+        return load_backtest_stats(self.userdir / "backtest_results")
+
+    def trades(self) -> pd.DataFrame:
+        from freqtrade.data.btanalysis import load_backtest_data
+
+        return load_backtest_data(self.userdir / "backtest_results")
+
+
+def write_config(path: Path, overlay: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(overlay, indent=2))
+    return path
+
+
+def run_freqtrade(
+    arguments: Sequence[str],
+    userdir: Path,
+    configs: Sequence[Path] = (CONFIG_DIR / "base.json", CONFIG_DIR / "freqai.json"),
+    overlays: Sequence[Path] = (),
+    datadir: Path = SAMPLE_DATADIR,
+    timeout: int = 900,
+) -> FreqtradeRun:
+    """Run the real ``freqtrade`` CLI with the bundle's plugin folders and a private userdir."""
+    userdir.mkdir(parents=True, exist_ok=True)
+    for folder in ("backtest_results", "models", "logs", "strategies", "freqaimodels"):
+        (userdir / folder).mkdir(exist_ok=True)
+    command = [freqtrade_executable(), *arguments]
+    for config in (*configs, *overlays):
+        command += ["-c", str(config)]
+    command += ["--userdir", str(userdir), "--datadir", str(datadir)]
+    command += bundle_arguments(arguments[0], arguments)
+    completed = subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        env=bundle_environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return FreqtradeRun(completed.returncode, completed.stdout + completed.stderr, userdir)
+
+
+@pytest.fixture
+def pairs_overlay(tmp_path: Path):
+    """Factory: a config overlay restricting the whitelist (and anything else given)."""
+
+    def make(pairs: Sequence[str], **extra: Any) -> Path:
+        overlay: dict[str, Any] = {"exchange": {"pair_whitelist": list(pairs)}}
+        overlay.update(extra)
+        return write_config(tmp_path / f"overlay-{len(list(tmp_path.iterdir()))}.json", overlay)
+
+    return make

@@ -1,0 +1,83 @@
+"""The bundle's config block: wrong keys named, identifiers that follow the settings."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from freqai_swing.settings import SwingConfigError, load_swing_settings, settings_fingerprint
+from freqai_swing.strategy_base import apply_identifier
+from tests.conftest import CONFIG_DIR
+
+
+@pytest.fixture
+def config() -> dict[str, Any]:
+    merged = json.loads((CONFIG_DIR / "base.json").read_text())
+    merged.update(json.loads((CONFIG_DIR / "freqai.json").read_text()))
+    return merged
+
+
+def test_shipped_config_loads(config: dict[str, Any]) -> None:
+    settings = load_swing_settings(config)
+    assert settings.labels.horizon_candles == 24
+    assert settings.labels.barrier_pct == pytest.approx(0.02)
+    assert settings.purge_candles == 24
+    assert settings.market_pair == "BTC/USDT"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "named"),
+    [
+        (("swing", "labels", "horizon"), 24, "'horizon' was unexpected"),
+        (("swing", "modle"), {}, "'modle' was unexpected"),
+        (("swing", "labels", "horizon_candles"), 0, "swing.labels.horizon_candles"),
+        (("swing", "model", "device"), "gpu", "swing.model.device"),
+        (("freqai", "train_period_day"), 30, "freqai.train_period_day: unknown key"),
+        (("freqai", "feature_parameters", "include_timeframe"), ["1h"],
+         "freqai.feature_parameters.include_timeframe"),
+    ],
+)
+def test_wrong_key_or_value_is_named(
+    config: dict[str, Any], path: tuple[str, ...], value: Any, named: str
+) -> None:
+    broken = copy.deepcopy(config)
+    block = broken
+    for key in path[:-1]:
+        block = block[key]
+    block[path[-1]] = value
+    with pytest.raises(SwingConfigError, match=named.replace("(", r"\(")):
+        load_swing_settings(broken)
+
+
+def test_barrier_bounds_are_checked_across_fields(config: dict[str, Any]) -> None:
+    config["swing"]["labels"].update(min_barrier_pct=0.05, max_barrier_pct=0.02)
+    with pytest.raises(SwingConfigError, match="min_barrier_pct"):
+        load_swing_settings(config)
+
+
+def test_identifier_follows_every_model_setting(config: dict[str, Any]) -> None:
+    base = settings_fingerprint(config)
+    for change in (
+        lambda c: c["swing"]["labels"].update(barrier_pct=0.03),
+        lambda c: c["freqai"]["model_training_parameters"]["xgboost"].update(max_depth=4),
+        lambda c: c["freqai"]["feature_parameters"].update(include_timeframes=["1h", "4h"]),
+        lambda c: c.update(freqaimodel="SwingLightGBMClassifier"),
+        lambda c: c.update(timerange="20240101-20240301"),
+    ):
+        changed = copy.deepcopy(config)
+        change(changed)
+        assert settings_fingerprint(changed) != base
+    renamed = copy.deepcopy(config)
+    renamed["freqai"]["identifier"] = "other"
+    renamed["freqai"]["purge_old_models"] = 9
+    assert settings_fingerprint(renamed) == base
+
+
+def test_identifier_is_suffixed_once(config: dict[str, Any]) -> None:
+    first = apply_identifier(config)
+    assert first.startswith("swing-") and len(first) == len("swing-") + 8
+    assert apply_identifier(config) == first
+    assert config["freqai"]["identifier"] == first

@@ -85,6 +85,20 @@ def _regular_grid(candles: pd.DataFrame, timeframe: str | None) -> pd.DataFrame:
     return candles.set_index("date").reindex(grid).rename_axis("date").reset_index()
 
 
+def missing_candles(candles: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Rows that stand for no real trading: NaN prices, or a zero-volume candle without range.
+
+    Freqtrade fills an exchange outage with such flat zero-volume candles; a label that reads
+    them would learn from prices nobody could trade.
+    """
+    prices = candles[["high", "low", "close"]].to_numpy(dtype=np.float64)
+    missing = np.isnan(prices).any(axis=1)
+    if "volume" in candles.columns:
+        volume = candles["volume"].to_numpy(dtype=np.float64)
+        missing |= (volume == 0) & (prices[:, 0] == prices[:, 1])
+    return missing
+
+
 def triple_barrier_labels(
     candles: pd.DataFrame, config: LabelConfig, timeframe: str | None = "1h"
 ) -> pd.Series:
@@ -94,7 +108,8 @@ def triple_barrier_labels(
         candles: OHLC candles in time order (``date``, ``high``, ``low``, ``close``).
         config: barrier settings.
         timeframe: candle period (e.g. ``"1h"``) used to detect missing candles from ``date``;
-            ``None`` trusts the rows to be contiguous.
+            ``None`` trusts the rows to be contiguous. Candles Freqtrade filled in for an
+            outage (see :func:`missing_candles`) count as missing too.
 
     Returns:
         A string Series aligned with ``candles`` (object dtype, NaN where unknown). When a single
@@ -103,9 +118,10 @@ def triple_barrier_labels(
     """
     horizon = config.horizon_candles
     grid = _regular_grid(candles, timeframe)
-    high = grid["high"].to_numpy(dtype=np.float64)
-    low = grid["low"].to_numpy(dtype=np.float64)
-    close = grid["close"].to_numpy(dtype=np.float64)
+    hole = missing_candles(grid)
+    high = np.where(hole, np.nan, grid["high"].to_numpy(dtype=np.float64))
+    low = np.where(hole, np.nan, grid["low"].to_numpy(dtype=np.float64))
+    close = np.where(hole, np.nan, grid["close"].to_numpy(dtype=np.float64))
     width = barrier_widths(grid, config)
     rows = len(grid)
     labels = np.full(rows, np.nan, dtype=object)

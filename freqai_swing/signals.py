@@ -56,8 +56,14 @@ def entry_signal(
     dataframe: pd.DataFrame, thresholds: SignalThresholds, barrier: pd.Series | float,
     round_trip_cost: float,
 ) -> pd.Series:
-    """True where a long entry's expected edge beats costs and P(up) is high enough."""
+    """True where a long entry's expected edge beats costs and P(up) is high enough.
+
+    Never on a zero-volume candle: that is an outage Freqtrade filled with the last price, and
+    its features describe no real market.
+    """
     usable = prediction_is_usable(dataframe)
+    if "volume" in dataframe.columns:
+        usable &= dataframe["volume"] > 0
     up = dataframe.get(UP, pd.Series(0.0, index=dataframe.index)).astype(float)
     down = dataframe.get(DOWN, pd.Series(0.0, index=dataframe.index)).astype(float)
     edge = expected_edge(up, down, barrier, round_trip_cost)

@@ -22,6 +22,8 @@ def reference_labels(candles: pd.DataFrame, config: LabelConfig) -> list[object]
     """Candle-by-candle reading of the definition (slow, obviously right)."""
     widths = barrier_widths(candles, config)
     dates = list(candles["date"])
+    flat_zero_volume = (candles["volume"] == 0) & (candles["high"] == candles["low"])
+    hole = (flat_zero_volume | candles[["high", "low", "close"]].isna().any(axis=1)).tolist()
     step = pd.Timedelta("1h")
     labels: list[object] = []
     for row in range(len(candles)):
@@ -29,6 +31,7 @@ def reference_labels(candles: pd.DataFrame, config: LabelConfig) -> list[object]
         label: object = np.nan
         last = row + config.horizon_candles
         complete = last < len(candles) and dates[last] == dates[row] + config.horizon_candles * step
+        complete = complete and not any(hole[row : last + 1])
         if not np.isnan(x) and complete:
             for k in range(1, config.horizon_candles + 1):
                 future = row + k
@@ -88,8 +91,10 @@ def test_a_gap_makes_horizons_across_it_unknown() -> None:
     config = LabelConfig()
     labels = triple_barrier_labels(window, config)
     assert same_labels(labels, reference_labels(window, config))
-    assert labels.iloc[100 - config.horizon_candles : 100].isna().all()
-    assert labels.iloc[: 100 - config.horizon_candles].notna().all()
+    # Binance's last candle before this outage traded nothing: it counts as missing too
+    first_hole = 99 if window.loc[99, "volume"] == 0 else 100
+    assert labels.iloc[first_hole - config.horizon_candles : 100].isna().all()
+    assert labels.iloc[: first_hole - config.horizon_candles].notna().all()
     assert labels.iloc[100 : 200 - config.horizon_candles].notna().all()
 
 
@@ -140,3 +145,16 @@ def test_up_needs_the_high_to_reach_the_barrier(eth: pd.DataFrame) -> None:
         future = eth.iloc[row + 1 : row + 25]
         assert future["high"].max() < eth["close"].iloc[row] * 1.02
         assert future["low"].min() > eth["close"].iloc[row] * 0.98
+
+
+def test_candles_freqtrade_filled_in_count_as_missing(eth: pd.DataFrame) -> None:
+    """An outage filled with flat zero-volume candles labels like a hole, not a calm market."""
+    filled = eth.copy()
+    rows = range(1000, 1010)
+    filled.loc[rows, ["open", "high", "low", "close"]] = filled.loc[999, "close"]
+    filled.loc[rows, "volume"] = 0.0
+    labels = triple_barrier_labels(filled, LabelConfig())
+    assert labels.iloc[1000 - 24 : 1010].isna().all()
+    holed = eth.drop(index=rows).reset_index(drop=True)
+    assert same_labels(labels.drop(index=rows).reset_index(drop=True),
+                       triple_barrier_labels(holed, LabelConfig()))

@@ -52,3 +52,9 @@ def test_nan_or_missing_predictions_never_enter_or_exit() -> None:
 def test_exit_on_down_probability() -> None:
     frame = predictions(up=[0.2, 0.3], down=[0.6, 0.4], do_predict=[1, 1])
     assert exit_signal(frame, SignalThresholds(exit_down_probability=0.5)).tolist() == [True, False]
+
+
+def test_no_entry_on_a_candle_freqtrade_filled_in() -> None:
+    frame = predictions(up=[0.8, 0.8], down=[0.05, 0.05], do_predict=[1, 1])
+    frame["volume"] = [0.0, 12.5]
+    assert entry_signal(frame, SignalThresholds(), 0.02, COST).tolist() == [False, True]

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 import pandas as pd
+from freqtrade.enums import RunMode
 from freqtrade.exceptions import OperationalException
 from freqtrade.strategy import IStrategy
 
@@ -50,6 +51,11 @@ def apply_identifier(config: dict[str, Any]) -> str:
     freqai = config.get("freqai", {})
     if not freqai.get("enabled", False):
         return ""
+    if config.get("runmode") == RunMode.UTIL_NO_EXCHANGE:
+        # lookahead- and recursive-analysis (the only FreqAI runs in this mode) delete
+        # models/<identifier> before each of their backtests so that none reuses another's
+        # predictions; a suffixed identifier would escape that purge.
+        return str(freqai.get("identifier", ""))
     fingerprint = settings_fingerprint(config)
     identifier = str(freqai.get("identifier", "swing"))
     if not identifier.endswith(f"-{fingerprint}"):
@@ -112,8 +118,9 @@ class SwingFreqaiStrategyBase(IStrategy):
     ) -> pd.DataFrame:
         """Triple-barrier class; NaN where the horizon is incomplete or crosses a gap."""
         labels = triple_barrier_labels(dataframe, self.swing.labels, timeframe=self.timeframe)
-        # assign() copies first: FreqAI hands over a frame fragmented by hundreds of features
-        return dataframe.assign(**{TARGET_COLUMN: labels})
+        # concat, not a column insert: FreqAI hands over a frame fragmented by its features
+        target = labels.rename(TARGET_COLUMN).to_frame()
+        return pd.concat([dataframe.drop(columns=TARGET_COLUMN, errors="ignore"), target], axis=1)
 
     # --- helpers for the strategies -------------------------------------------------------
     def round_trip_cost(self) -> float:

@@ -55,9 +55,10 @@ class FreqtradeRun:
         return load_backtest_stats(self.userdir / "backtest_results")
 
     def trades(self) -> pd.DataFrame:
-        from freqtrade.data.btanalysis import load_backtest_data
+        from freqtrade.data.btanalysis import BT_DATA_COLUMNS, load_backtest_data
 
-        return load_backtest_data(self.userdir / "backtest_results")
+        trades = load_backtest_data(self.userdir / "backtest_results")
+        return trades if len(trades.columns) else pd.DataFrame(columns=BT_DATA_COLUMNS)
 
 
 def write_config(path: Path, overlay: dict[str, Any]) -> Path:

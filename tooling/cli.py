@@ -13,8 +13,8 @@ from tooling.offline import DEFAULT_DATADIR, REPO_ROOT, run_offline
 LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 
 #: The demo: a walk-forward FreqAI backtest of the first half of 2024 on the bundled candles
-#: (monthly retrains on 120 days each, so training starts in September 2023).
-DEMO_TIMERANGE = "20240101-20240701"
+#: (six monthly retrains on 120 days each, so training starts in September 2023).
+DEMO_TIMERANGE = "20240101-20240629"
 DEMO_CONFIGS = ("config/base.json", "config/freqai.json")
 
 

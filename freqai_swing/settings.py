@@ -48,12 +48,23 @@ _MODEL_SCHEMA: Final[dict[str, Any]] = {
     },
 }
 
+_REGIME_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "enabled": {"type": "boolean"},
+        "period_days": {"type": "integer", "minimum": 2, "maximum": 400},
+        "require_market": {"type": "boolean"},
+    },
+}
+
 SWING_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
         "labels": _LABEL_SCHEMA,
         "model": _MODEL_SCHEMA,
+        "regime_filter": _REGIME_SCHEMA,
         "market_pair": {"type": "string", "pattern": "^[A-Z0-9]+/[A-Z0-9]+$"},
         "feature_families": {
             "type": "array",
@@ -110,11 +121,27 @@ class ModelSettings:
 
 
 @dataclass(frozen=True)
+class RegimeSettings:
+    """The daily trend gate on long entries (:mod:`freqai_swing.regime`).
+
+    Attributes:
+        enabled: gate entries at all.
+        period_days: the daily moving average the close must be above.
+        require_market: the market pair (BTC) must be above its own average too.
+    """
+
+    enabled: bool = True
+    period_days: int = 200
+    require_market: bool = True
+
+
+@dataclass(frozen=True)
 class SwingSettings:
     """Everything the bundle adds on top of FreqAI's own settings."""
 
     labels: LabelConfig = field(default_factory=LabelConfig)
     model: ModelSettings = field(default_factory=ModelSettings)
+    regime_filter: RegimeSettings = field(default_factory=RegimeSettings)
     market_pair: str = "BTC/USDT"
     feature_families: tuple[str, ...] = (
         "trend",
@@ -182,6 +209,7 @@ def load_swing_settings(config: Mapping[str, Any]) -> SwingSettings:
     return SwingSettings(
         labels=labels,
         model=ModelSettings(**block.get("model", {})),
+        regime_filter=RegimeSettings(**block.get("regime_filter", {})),
         market_pair=block.get("market_pair", "BTC/USDT"),
         feature_families=tuple(families) if families else SwingSettings().feature_families,
     )

@@ -21,6 +21,7 @@ from freqai_swing.features import (
     time_features,
 )
 from freqai_swing.labels import CLASS_ORDER, barrier_widths, triple_barrier_labels
+from freqai_swing.regime import DAILY, above_daily_average
 from freqai_swing.settings import SwingConfigError, load_swing_settings, settings_fingerprint
 
 logger = logging.getLogger(__name__)
@@ -131,6 +132,18 @@ class SwingFreqaiStrategyBase(IStrategy):
     def barrier(self, dataframe: pd.DataFrame) -> pd.Series:
         """Per-candle barrier x of the label, from the candle and the past only."""
         return pd.Series(barrier_widths(dataframe, self.swing.labels), index=dataframe.index)
+
+    def regime_allows_longs(self, dataframe: pd.DataFrame, pair: str) -> pd.Series:
+        """The daily trend gate of ``swing.regime_filter`` (all True when disabled)."""
+        regime = self.swing.regime_filter
+        if not regime.enabled:
+            return pd.Series(True, index=dataframe.index)
+        pairs = [pair, self.swing.market_pair] if regime.require_market else [pair]
+        allowed = pd.Series(True, index=dataframe.index)
+        for gate_pair in dict.fromkeys(pairs):
+            daily = self.dp.get_pair_dataframe(pair=gate_pair, timeframe=DAILY)
+            allowed &= above_daily_average(dataframe, daily, self.timeframe, regime.period_days)
+        return allowed
 
     @staticmethod
     def class_columns() -> tuple[str, ...]:

@@ -37,7 +37,10 @@ class SwingClassifierStrategy(SwingFreqaiStrategyBase):
                 "flat": {"color": "#7f7f7f"},
             },
             "Edge": {"expected_edge": {"color": "#1f77b4"}},
-            "FreqAI": {"do_predict": {"color": "#9467bd"}},
+            "FreqAI": {
+                "do_predict": {"color": "#9467bd"},
+                "regime_long_ok": {"color": "#ff7f0e"},
+            },
         },
     }
 
@@ -56,12 +59,13 @@ class SwingClassifierStrategy(SwingFreqaiStrategyBase):
         dataframe["expected_edge"] = expected_edge(
             dataframe["up"], dataframe["down"], self.barrier(dataframe), self.round_trip_cost()
         )
+        dataframe["regime_long_ok"] = self.regime_allows_longs(dataframe, metadata["pair"])
         return dataframe
 
     def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
         enter = entry_signal(
             dataframe, self.thresholds(), self.barrier(dataframe), self.round_trip_cost()
-        )
+        ) & dataframe["regime_long_ok"]
         dataframe.loc[enter, ["enter_long", "enter_tag"]] = (1, "swing_up")
         return dataframe
 

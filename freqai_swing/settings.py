@@ -45,6 +45,7 @@ _MODEL_SCHEMA: Final[dict[str, Any]] = {
         "device": {"enum": ["auto", "cpu", "cuda"]},
         "seed": {"type": "integer", "minimum": 0},
         "threads": {"type": "integer", "minimum": 0},
+        "min_validation_skill": {"type": ["number", "null"]},
     },
 }
 
@@ -79,7 +80,7 @@ SWING_SCHEMA: Final[dict[str, Any]] = {
 
 #: FreqAI keys that its documentation lists but its JSON schema does not.
 _FREQAI_DOCUMENTED_EXTRAS: Final[frozenset[str]] = frozenset(
-    {"model_save_type", "reduce_df_footprint", "record_learning_curves"}
+    {"model_save_type", "reduce_df_footprint", "record_learning_curves", "extra_returns_per_train"}
 )
 _FEATURE_PARAMETER_DOCUMENTED_EXTRAS: Final[frozenset[str]] = frozenset(
     {
@@ -110,6 +111,9 @@ class ModelSettings:
             to CPU with one log line when none is there), ``cpu`` never tries.
         seed: seed of every random draw, so a rerun gives the same backtest.
         threads: worker threads of the boosters (0 = all cores).
+        min_validation_skill: a window's model predicts (``do_predict`` 1) only when it beat
+            the class prior on the purged validation rows by more than this log loss (nats
+            per row); ``null`` switches the check off.
     """
 
     validation_fraction: float = 0.2
@@ -118,6 +122,7 @@ class ModelSettings:
     device: DeviceRequest = "auto"
     seed: int = 42
     threads: int = 0
+    min_validation_skill: float | None = 0.0
 
 
 @dataclass(frozen=True)

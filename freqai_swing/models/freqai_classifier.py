@@ -12,9 +12,11 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.freqai.base_models.BaseClassifierModel import BaseClassifierModel
 from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
+from pandas import DataFrame
 
 from freqai_swing.models.boosting import (
     SwingBoostedClassifier,
@@ -75,7 +77,8 @@ class SwingBoostingClassifier(BaseClassifierModel):
             self.swing.model,
         )
         logger.info(
-            "%s: %s fitted on %d rows, validated on %d (purge %d candles), %d rounds, %s.",
+            "%s: %s fitted on %d rows, validated on %d (purge %d candles), %d rounds, %s, "
+            "validation skill %s.",
             dk.pair,
             self.booster_name,
             len(split.fit_rows),
@@ -83,5 +86,27 @@ class SwingBoostingClassifier(BaseClassifierModel):
             self.swing.purge_candles,
             model.best_iteration + 1,
             model.device,
+            "n/a" if model.validation_skill is None else f"{model.validation_skill:+.4f}",
         )
         return model
+
+    def has_skill(self, model: SwingBoostedClassifier) -> bool:
+        """Whether this window's model may trade (see ``swing.model.min_validation_skill``)."""
+        threshold = self.swing.model.min_validation_skill
+        if threshold is None or model.validation_skill is None:
+            return True
+        return model.validation_skill > threshold
+
+    def predict(
+        self, unfiltered_df: DataFrame, dk: FreqaiDataKitchen, **kwargs: Any
+    ) -> tuple[DataFrame, npt.NDArray[np.int_]]:
+        """FreqAI's prediction, withheld (``do_predict`` 0) when the model showed no skill."""
+        predictions, do_predict = super().predict(unfiltered_df, dk, **kwargs)
+        skill = getattr(self.model, "validation_skill", None)
+        dk.data["extra_returns_per_train"]["validation_skill"] = (
+            float("nan") if skill is None else skill
+        )
+        if not self.has_skill(self.model):
+            do_predict = np.zeros_like(do_predict)
+            dk.do_predict = do_predict
+        return predictions, do_predict

@@ -139,3 +139,17 @@ def test_cuda_request_uses_gpu_or_falls_back_to_cpu_with_one_warning(
 def test_unknown_label_is_refused() -> None:
     with pytest.raises(ValueError, match="buy"):
         encode_labels(pd.Series(["up", "buy", "flat"]))
+
+
+@pytest.mark.parametrize("trainer", TRAINERS)
+def test_validation_skill_tells_signal_from_noise(window, trainer: Trainer) -> None:
+    features, labels, dates = window
+    rng = np.random.default_rng(0)
+    shuffled = pd.Series(rng.permutation(labels.to_numpy()))
+    noise = trainer(training_set((features, shuffled, dates)), SMALL, ModelSettings(device="cpu"))
+    assert noise.validation_skill is not None and noise.validation_skill < 0.01
+    # a label the features fully determine (RSI regime): the model must show clear skill
+    learnable = pd.Series(np.select(
+        [features["rsi14"] > 0.6, features["rsi14"] < 0.4], ["up", "down"], "flat"))
+    signal = trainer(training_set((features, learnable, dates)), SMALL, ModelSettings(device="cpu"))
+    assert signal.validation_skill is not None and signal.validation_skill > 0.3

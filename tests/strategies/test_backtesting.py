@@ -89,6 +89,12 @@ def assert_trained_traded_and_charged(run: FreqtradeRun, model_name: str) -> Non
     assert (trades["profit_ratio"] < gross - FEE_PER_SIDE).all(), "fees are charged on both sides"
     assert set(trades["pair"]) <= set(PAIRS)
     assert (trades["is_short"] == False).all()  # noqa: E712 - spot, long only
+    predictions = pd.concat(
+        pd.read_feather(path) for path in run.userdir.glob("models/*/backtesting_predictions/*")
+    )
+    unskilled = predictions["validation_skill"] <= 0
+    assert unskilled.any() and (~unskilled).any(), "both kinds of window occur on these pairs"
+    assert (predictions.loc[unskilled, "do_predict"] == 0).all(), "no skill, no prediction"
 
 
 def test_xgboost_backtest_trains_per_window_and_trades(xgboost_run: FreqtradeRun) -> None:

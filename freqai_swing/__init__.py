@@ -1,4 +1,4 @@
-"""freqai-swing core: features, labels, model cores and risk rules shared by strategies and tools."""
+"""freqai-swing core: features, labels, model cores and signals shared by strategies and tools."""
 
 import os
 

@@ -22,7 +22,9 @@ FloatArray = npt.NDArray[np.float64]
 FeatureFamily = Callable[[pd.DataFrame], dict[str, FloatArray]]
 
 
-def _ohlcv(candles: pd.DataFrame) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+def _ohlcv(
+    candles: pd.DataFrame,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     return tuple(  # type: ignore[return-value]
         candles[column].to_numpy(dtype=np.float64)
         for column in ("open", "high", "low", "close", "volume")
@@ -47,12 +49,16 @@ def trend_features(candles: pd.DataFrame) -> dict[str, FloatArray]:
     features: dict[str, FloatArray] = {}
     for period in (20, 50, 200):
         features[f"sma{period}-dist"] = _safe_divide(close, talib.SMA(close, period)) - 1
-        features[f"ema{period}-dist"] = _safe_divide(close, talib.EMA(close, period)) - 1
+    # Only a short EMA: a recursive filter remembers its first candle, and a 50- or 200-candle
+    # EMA on 4h/1d still would after the startup candles (recursive-analysis found it).
+    features["ema20-dist"] = _safe_divide(close, talib.EMA(close, 20)) - 1
     macd, signal, hist = talib.MACD(close, 12, 26, 9)
     features["macd"] = _safe_divide(macd, close)
     features["macd-signal"] = _safe_divide(signal, close)
     features["macd-hist"] = _safe_divide(hist, close)
-    features["adx"] = talib.ADX(high, low, close, 14) / 100
+    # ADX with a plain 14-candle mean of DX: Wilder's second smoothing would remember the first
+    # candle loaded for longer than the startup candles on 4h
+    features["adx"] = talib.SMA(talib.DX(high, low, close, 14), 14) / 100
     features["plus-di"] = talib.PLUS_DI(high, low, close, 14) / 100
     features["minus-di"] = talib.MINUS_DI(high, low, close, 14) / 100
     aroon_down, aroon_up = talib.AROON(high, low, 25)
@@ -132,7 +138,7 @@ def volatility_features(candles: pd.DataFrame) -> dict[str, FloatArray]:
     atr7 = talib.ATR(high, low, close, 7)
     atr14 = talib.ATR(high, low, close, 14)
     kc_mid = talib.EMA(close, 20)
-    kc_atr = talib.ATR(high, low, close, 20)
+    kc_atr = talib.SMA(talib.TRANGE(high, low, close), 20)  # fixed window, unlike Wilder's ATR
     donchian_high = _rolling(high, 20).max().to_numpy()
     donchian_low = _rolling(low, 20).min().to_numpy()
     return {

@@ -86,17 +86,14 @@ def _regular_grid(candles: pd.DataFrame, timeframe: str | None) -> pd.DataFrame:
 
 
 def missing_candles(candles: pd.DataFrame) -> npt.NDArray[np.bool_]:
-    """Rows that stand for no real trading: NaN prices, or a zero-volume candle without range.
+    """Rows that stand for no real trading: NaN prices, or a candle without any range.
 
-    Freqtrade fills an exchange outage with such flat zero-volume candles; a label that reads
-    them would learn from prices nobody could trade.
+    Freqtrade fills an exchange outage with flat zero-volume candles, and a candle whose prices
+    are NaN with the previous close (keeping its volume); a liquid pair never trades an hour at
+    one single price. A label that read such rows would learn from prices nobody could trade.
     """
     prices = candles[["high", "low", "close"]].to_numpy(dtype=np.float64)
-    missing = np.isnan(prices).any(axis=1)
-    if "volume" in candles.columns:
-        volume = candles["volume"].to_numpy(dtype=np.float64)
-        missing |= (volume == 0) & (prices[:, 0] == prices[:, 1])
-    return missing
+    return np.isnan(prices).any(axis=1) | (prices[:, 0] == prices[:, 1])
 
 
 def triple_barrier_labels(

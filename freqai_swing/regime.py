@@ -26,7 +26,7 @@ def above_daily_average(
     if daily.empty:
         return pd.Series(False, index=candles.index)
     trend = daily[["date", "close"]].copy()
-    trend["above"] = (trend["close"] > trend["close"].rolling(period, min_periods=period).mean())
+    trend["above"] = trend["close"] > trend["close"].rolling(period, min_periods=period).mean()
     trend["above"] = trend["above"].astype(float)
     merged = merge_informative_pair(
         candles[["date"]].copy(), trend[["date", "above"]], timeframe, DAILY, ffill=True

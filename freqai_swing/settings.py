@@ -184,7 +184,8 @@ def _freqai_unknown_keys(freqai: Mapping[str, Any]) -> list[str]:
         if key not in known
     ]
     feature_known = (
-        set(freqai_schema["feature_parameters"]["properties"]) | _FEATURE_PARAMETER_DOCUMENTED_EXTRAS
+        set(freqai_schema["feature_parameters"]["properties"])
+        | _FEATURE_PARAMETER_DOCUMENTED_EXTRAS
     )
     messages += [
         f"freqai.feature_parameters.{key}: unknown key"
@@ -222,8 +223,14 @@ def load_swing_settings(config: Mapping[str, Any]) -> SwingSettings:
 
 _CORE_SOURCES: Final[tuple[str, ...]] = ("features.py", "labels.py", "settings.py")
 _IDENTIFIER_VOLATILE_KEYS: Final[frozenset[str]] = frozenset(
-    {"identifier", "purge_old_models", "data_kitchen_thread_count", "write_metrics_to_disk",
-     "activate_tensorboard", "wait_for_training_iteration_on_reload"}
+    {
+        "identifier",
+        "purge_old_models",
+        "data_kitchen_thread_count",
+        "write_metrics_to_disk",
+        "activate_tensorboard",
+        "wait_for_training_iteration_on_reload",
+    }
 )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from freqai_swing.labels import DOWN, UP
+from freqai_swing.labels import DOWN, UP, missing_candles
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,9 @@ class SignalThresholds:
 
 
 def expected_edge(
-    up_probability: pd.Series, down_probability: pd.Series, barrier: pd.Series | float,
+    up_probability: pd.Series,
+    down_probability: pd.Series,
+    barrier: pd.Series | float,
     round_trip_cost: float,
 ) -> pd.Series:
     """Expected return of a long entry per candle, after paying ``round_trip_cost``."""
@@ -53,17 +55,20 @@ def prediction_is_usable(dataframe: pd.DataFrame) -> pd.Series:
 
 
 def entry_signal(
-    dataframe: pd.DataFrame, thresholds: SignalThresholds, barrier: pd.Series | float,
+    dataframe: pd.DataFrame,
+    thresholds: SignalThresholds,
+    barrier: pd.Series | float,
     round_trip_cost: float,
 ) -> pd.Series:
     """True where a long entry's expected edge beats costs and P(up) is high enough.
 
-    Never on a zero-volume candle: that is an outage Freqtrade filled with the last price, and
-    its features describe no real market.
+    Never on a candle that stands for no trading (:func:`freqai_swing.labels.missing_candles`):
+    Freqtrade fills outages and NaN prices with the last close, and the features of such a
+    candle describe no real market.
     """
     usable = prediction_is_usable(dataframe)
-    if "volume" in dataframe.columns:
-        usable &= dataframe["volume"] > 0
+    if {"high", "low", "close"} <= set(dataframe.columns):
+        usable &= ~missing_candles(dataframe)
     up = dataframe.get(UP, pd.Series(0.0, index=dataframe.index)).astype(float)
     down = dataframe.get(DOWN, pd.Series(0.0, index=dataframe.index)).astype(float)
     edge = expected_edge(up, down, barrier, round_trip_cost)

@@ -51,7 +51,9 @@ class SwingClassifierStrategy(SwingFreqaiStrategyBase):
             exit_down_probability=float(self.sell_down_probability.value),
         )
 
-    def populate_indicators(self, dataframe: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
+    def populate_indicators(
+        self, dataframe: pd.DataFrame, metadata: dict[str, Any]
+    ) -> pd.DataFrame:
         dataframe = self.freqai.start(dataframe, metadata, self)
         for column in self.class_columns():
             if column not in dataframe.columns:
@@ -62,14 +64,21 @@ class SwingClassifierStrategy(SwingFreqaiStrategyBase):
         dataframe["regime_long_ok"] = self.regime_allows_longs(dataframe, metadata["pair"])
         return dataframe
 
-    def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
-        enter = entry_signal(
-            dataframe, self.thresholds(), self.barrier(dataframe), self.round_trip_cost()
-        ) & dataframe["regime_long_ok"]
+    def populate_entry_trend(
+        self, dataframe: pd.DataFrame, metadata: dict[str, Any]
+    ) -> pd.DataFrame:
+        enter = (
+            entry_signal(
+                dataframe, self.thresholds(), self.barrier(dataframe), self.round_trip_cost()
+            )
+            & dataframe["regime_long_ok"]
+        )
         dataframe.loc[enter, ["enter_long", "enter_tag"]] = (1, "swing_up")
         return dataframe
 
-    def populate_exit_trend(self, dataframe: pd.DataFrame, metadata: dict[str, Any]) -> pd.DataFrame:
+    def populate_exit_trend(
+        self, dataframe: pd.DataFrame, metadata: dict[str, Any]
+    ) -> pd.DataFrame:
         dataframe.loc[exit_signal(dataframe, self.thresholds()), ["exit_long", "exit_tag"]] = (
             1,
             "swing_down",

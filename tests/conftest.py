@@ -36,7 +36,9 @@ def local_exchange() -> Iterator[LocalExchange]:
 
 
 @pytest.fixture(scope="session")
-def offline_overlay(local_exchange: LocalExchange, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def offline_overlay(
+    local_exchange: LocalExchange, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     path = tmp_path_factory.mktemp("offline") / "offline.json"
     return write_offline_overlay(path, local_exchange.api_url)
 

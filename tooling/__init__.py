@@ -1,1 +1,1 @@
-"""freqai-swing command-line tools: local exchange, sample data, and (later) export, report, selftrain."""
+"""freqai-swing commands: local exchange, sample data, offline freqtrade runs, the demo."""

@@ -33,9 +33,7 @@ _STRATEGY_PATH_COMMANDS = frozenset(
         "plot-dataframe",
     }
 )
-_FREQAIMODEL_PATH_COMMANDS = (_STRATEGY_PATH_COMMANDS - {"list-strategies"}) | {
-    "list-freqaimodels"
-}
+_FREQAIMODEL_PATH_COMMANDS = (_STRATEGY_PATH_COMMANDS - {"list-strategies"}) | {"list-freqaimodels"}
 
 
 def freqtrade_executable() -> str:

@@ -32,7 +32,7 @@ SAMPLE_END = "2024-06-30 23:00"
 
 
 def candle_file_name(pair: str, timeframe: str) -> str:
-    """Freqtrade's own file name for a spot candle file (``BTC/USDT`` -> ``BTC_USDT-1h.feather``)."""
+    """Freqtrade's file name for a spot candle file (``BTC/USDT`` -> ``BTC_USDT-1h.feather``)."""
     return f"{pair.replace('/', '_')}-{timeframe}.feather"
 
 
@@ -53,7 +53,9 @@ def copy_sample(
         for timeframe in timeframes:
             source = source_dir / candle_file_name(pair, timeframe)
             if not source.is_file():
-                raise FileNotFoundError(f"Candle file {source} is missing: cannot build the sample.")
+                raise FileNotFoundError(
+                    f"Candle file {source} is missing: cannot build the sample."
+                )
             candles = pd.read_feather(source)
             window = candles[(candles["date"] >= start_ts) & (candles["date"] <= end_ts)]
             target = target_dir / source.name
@@ -70,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", default=SAMPLE_START)
     parser.add_argument("--end", default=SAMPLE_END)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s - %(name)s - %(levelname)s - %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+    )
     copy_sample(args.source, args.target, args.start, args.end)
     return 0
 

@@ -139,7 +139,9 @@ class SwingBoostedClassifier(ABC):
         if isinstance(features, pd.DataFrame):
             missing = [name for name in self.feature_names if name not in features.columns]
             if missing:
-                raise ValueError(f"Prediction features lack {len(missing)} columns, e.g. {missing[:3]}")
+                raise ValueError(
+                    f"Prediction features lack {len(missing)} columns, e.g. {missing[:3]}"
+                )
             features = features[self.feature_names]
         return np.asarray(features, dtype=np.float64)
 
@@ -147,8 +149,9 @@ class SwingBoostedClassifier(ABC):
 class XGBoostSwingModel(SwingBoostedClassifier):
     """XGBoost booster trained with ``multi:softprob`` on the fixed classes."""
 
-    def __init__(self, booster: xgb.Booster, feature_names: list[str], best_iteration: int,
-                 device: str) -> None:
+    def __init__(
+        self, booster: xgb.Booster, feature_names: list[str], best_iteration: int, device: str
+    ) -> None:
         super().__init__(feature_names, best_iteration, device)
         self.booster = booster
 
@@ -169,8 +172,9 @@ class XGBoostSwingModel(SwingBoostedClassifier):
 class LightGBMSwingModel(SwingBoostedClassifier):
     """LightGBM booster trained with ``multiclass`` on the fixed classes."""
 
-    def __init__(self, booster: lgb.Booster, feature_names: list[str], best_iteration: int,
-                 device: str) -> None:
+    def __init__(
+        self, booster: lgb.Booster, feature_names: list[str], best_iteration: int, device: str
+    ) -> None:
         super().__init__(feature_names, best_iteration, device)
         self.booster = booster
 
@@ -196,8 +200,9 @@ class TrainingSet:
     weights: npt.NDArray[np.float64]
     split: PurgedSplit
 
-    def part(self, rows: npt.NDArray[np.int64]) -> tuple[FloatMatrix, npt.NDArray[np.int64],
-                                                          npt.NDArray[np.float64]]:
+    def part(
+        self, rows: npt.NDArray[np.int64]
+    ) -> tuple[FloatMatrix, npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         matrix = self.features.to_numpy(dtype=np.float64)[rows]
         return matrix, self.labels[rows], self.weights[rows]
 
@@ -227,8 +232,9 @@ def _merged(defaults: dict[str, Any], overrides: dict[str, Any]) -> tuple[dict[s
     return params, rounds
 
 
-def train_xgboost(data: TrainingSet, overrides: dict[str, Any],
-                  settings: ModelSettings) -> XGBoostSwingModel:
+def train_xgboost(
+    data: TrainingSet, overrides: dict[str, Any], settings: ModelSettings
+) -> XGBoostSwingModel:
     """Fit XGBoost on the fitted rows, early-stopping on the purged validation rows."""
     params, rounds = _merged(XGBOOST_DEFAULTS, overrides)
     params.update(num_class=len(CLASS_ORDER), seed=settings.seed, nthread=settings.threads or -1)
@@ -242,7 +248,10 @@ def train_xgboost(data: TrainingSet, overrides: dict[str, Any],
 
     def fit(on: str) -> xgb.Booster:
         return xgb.train(
-            {**params, "device": on}, train_matrix, num_boost_round=rounds, evals=evals,
+            {**params, "device": on},
+            train_matrix,
+            num_boost_round=rounds,
+            evals=evals,
             early_stopping_rounds=settings.early_stopping_rounds if evals else None,
             verbose_eval=False,
         )
@@ -261,8 +270,9 @@ def train_xgboost(data: TrainingSet, overrides: dict[str, Any],
     return model
 
 
-def train_lightgbm(data: TrainingSet, overrides: dict[str, Any],
-                   settings: ModelSettings) -> LightGBMSwingModel:
+def train_lightgbm(
+    data: TrainingSet, overrides: dict[str, Any], settings: ModelSettings
+) -> LightGBMSwingModel:
     """Fit LightGBM on the fitted rows, early-stopping on the purged validation rows."""
     params, rounds = _merged(LIGHTGBM_DEFAULTS, overrides)
     params.update(num_class=len(CLASS_ORDER), seed=settings.seed, num_threads=settings.threads)
@@ -279,8 +289,13 @@ def train_lightgbm(data: TrainingSet, overrides: dict[str, Any],
 
     def fit(on: str) -> lgb.Booster:
         device_params = {"device_type": "gpu"} if on == "cuda" else {"device_type": "cpu"}
-        return lgb.train({**params, **device_params}, train_set, num_boost_round=rounds,
-                         valid_sets=valid_sets, callbacks=callbacks)
+        return lgb.train(
+            {**params, **device_params},
+            train_set,
+            num_boost_round=rounds,
+            valid_sets=valid_sets,
+            callbacks=callbacks,
+        )
 
     try:
         booster = fit(device)

@@ -26,8 +26,9 @@ def test_freqtrade_validates_the_config(files: tuple[str, ...]) -> None:
         command += ["-c", str(CONFIG_DIR / name)]
     environment = bundle_environment()
     environment.update(FREQTRADE__EXCHANGE__KEY="key-from-env", FREQTRADE__EXCHANGE__SECRET="s")
-    result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120,
-                            check=False)
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=environment, timeout=120, check=False
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert '"key": "REDACTED"' in result.stdout, "the key comes from the environment"
     merged: dict = {}

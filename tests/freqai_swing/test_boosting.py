@@ -53,7 +53,10 @@ def training_set(window: tuple[pd.DataFrame, pd.Series, pd.Series], purge: int =
 def test_purge_gap_separates_fitted_labels_from_validation(window) -> None:
     features, labels, dates = window
     split = purged_validation_split(dates, 0.2, 24, HOUR, len(features))
-    last_fit, first_validation = dates.iloc[split.fit_rows[-1]], dates.iloc[split.validation_rows[0]]
+    last_fit, first_validation = (
+        dates.iloc[split.fit_rows[-1]],
+        dates.iloc[split.validation_rows[0]],
+    )
     # a fitted row's label reads 24 candles ahead: it must end before validation begins
     assert last_fit + pd.Timedelta(hours=24) < first_validation
     assert set(split.fit_rows).isdisjoint(split.validation_rows)
@@ -79,9 +82,13 @@ def test_unordered_rows_are_refused(window) -> None:
 def test_classes_stay_fixed_when_a_window_lacks_one(window, trainer: Trainer) -> None:
     features, labels, dates = window
     no_down = labels != "down"
-    data = training_set((features[no_down].reset_index(drop=True),
-                         labels[no_down].reset_index(drop=True),
-                         dates[no_down].reset_index(drop=True)))
+    data = training_set(
+        (
+            features[no_down].reset_index(drop=True),
+            labels[no_down].reset_index(drop=True),
+            dates[no_down].reset_index(drop=True),
+        )
+    )
     model = trainer(data, SMALL, ModelSettings(device="cpu"))
     probabilities = model.predict_proba(features.iloc[-200:])
     assert list(model.classes_) == list(CLASS_ORDER)
@@ -104,7 +111,9 @@ def test_same_seed_same_model(window, trainer: Trainer) -> None:
 @pytest.mark.parametrize("trainer", TRAINERS)
 def test_early_stopping_uses_the_purged_validation_rows(window, trainer: Trainer) -> None:
     data = training_set(window)
-    model = trainer(data, {"n_estimators": 400}, ModelSettings(device="cpu", early_stopping_rounds=10))
+    model = trainer(
+        data, {"n_estimators": 400}, ModelSettings(device="cpu", early_stopping_rounds=10)
+    )
     assert model.best_iteration < 399, "noisy 1h returns stop long before 400 rounds"
     assert len(model.feature_importances_) == data.features.shape[1]
 
@@ -149,7 +158,8 @@ def test_validation_skill_tells_signal_from_noise(window, trainer: Trainer) -> N
     noise = trainer(training_set((features, shuffled, dates)), SMALL, ModelSettings(device="cpu"))
     assert noise.validation_skill is not None and noise.validation_skill < 0.01
     # a label the features fully determine (RSI regime): the model must show clear skill
-    learnable = pd.Series(np.select(
-        [features["rsi14"] > 0.6, features["rsi14"] < 0.4], ["up", "down"], "flat"))
+    learnable = pd.Series(
+        np.select([features["rsi14"] > 0.6, features["rsi14"] < 0.4], ["up", "down"], "flat")
+    )
     signal = trainer(training_set((features, learnable, dates)), SMALL, ModelSettings(device="cpu"))
     assert signal.validation_skill is not None and signal.validation_skill > 0.3

@@ -22,8 +22,8 @@ def reference_labels(candles: pd.DataFrame, config: LabelConfig) -> list[object]
     """Candle-by-candle reading of the definition (slow, obviously right)."""
     widths = barrier_widths(candles, config)
     dates = list(candles["date"])
-    flat_zero_volume = (candles["volume"] == 0) & (candles["high"] == candles["low"])
-    hole = (flat_zero_volume | candles[["high", "low", "close"]].isna().any(axis=1)).tolist()
+    one_price = candles["high"] == candles["low"]
+    hole = (one_price | candles[["high", "low", "close"]].isna().any(axis=1)).tolist()
     step = pd.Timedelta("1h")
     labels: list[object] = []
     for row in range(len(candles)):
@@ -156,5 +156,6 @@ def test_candles_freqtrade_filled_in_count_as_missing(eth: pd.DataFrame) -> None
     labels = triple_barrier_labels(filled, LabelConfig())
     assert labels.iloc[1000 - 24 : 1010].isna().all()
     holed = eth.drop(index=rows).reset_index(drop=True)
-    assert same_labels(labels.drop(index=rows).reset_index(drop=True),
-                       triple_barrier_labels(holed, LabelConfig()))
+    assert same_labels(
+        labels.drop(index=rows).reset_index(drop=True), triple_barrier_labels(holed, LabelConfig())
+    )

@@ -36,8 +36,11 @@ def test_shipped_config_loads(config: dict[str, Any]) -> None:
         (("swing", "labels", "horizon_candles"), 0, "swing.labels.horizon_candles"),
         (("swing", "model", "device"), "gpu", "swing.model.device"),
         (("freqai", "train_period_day"), 30, "freqai.train_period_day: unknown key"),
-        (("freqai", "feature_parameters", "include_timeframe"), ["1h"],
-         "freqai.feature_parameters.include_timeframe"),
+        (
+            ("freqai", "feature_parameters", "include_timeframe"),
+            ["1h"],
+            "freqai.feature_parameters.include_timeframe",
+        ),
     ],
 )
 def test_wrong_key_or_value_is_named(

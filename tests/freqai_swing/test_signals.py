@@ -33,7 +33,9 @@ def test_entry_needs_edge_probability_and_trust() -> None:
         down=[0.10, 0.10, 0.05, 0.10, 0.40],
         do_predict=[1, 0, 1, -2, 1],
     )
-    enter = entry_signal(frame, SignalThresholds(min_edge=0.004, min_up_probability=0.45), 0.02, COST)
+    enter = entry_signal(
+        frame, SignalThresholds(min_edge=0.004, min_up_probability=0.45), 0.02, COST
+    )
     # row 0: edge 0.009; row 1: outlier; row 2: P(up) too low; row 3: expired; row 4: edge -0.0
     assert enter.tolist() == [True, False, False, False, False]
 
@@ -55,6 +57,8 @@ def test_exit_on_down_probability() -> None:
 
 
 def test_no_entry_on_a_candle_freqtrade_filled_in() -> None:
-    frame = predictions(up=[0.8, 0.8], down=[0.05, 0.05], do_predict=[1, 1])
-    frame["volume"] = [0.0, 12.5]
-    assert entry_signal(frame, SignalThresholds(), 0.02, COST).tolist() == [False, True]
+    """Outages (volume 0) and NaN prices (volume kept) both come back as one-price candles."""
+    frame = predictions(up=[0.8, 0.8, 0.8], down=[0.05, 0.05, 0.05], do_predict=[1, 1, 1])
+    frame["high"], frame["low"], frame["close"] = [10.0, 10.0, 10.5], [10.0, 10.0, 9.9], 10.0
+    frame["volume"] = [0.0, 157581.8, 12.5]
+    assert entry_signal(frame, SignalThresholds(), 0.02, COST).tolist() == [False, False, True]

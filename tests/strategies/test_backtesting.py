@@ -20,9 +20,7 @@ WINDOWS = math.ceil((END - START).days / 30)  # backtest_period_days = 30: 5 win
 FEE_PER_SIDE = 0.0015  # config/base.json: 0.1 % fee + 0.05 % slippage
 
 
-def backtest(
-    userdir: Path, offline_overlay: Path, pairs_overlay, freqaimodel: str
-) -> FreqtradeRun:
+def backtest(userdir: Path, offline_overlay: Path, pairs_overlay, freqaimodel: str) -> FreqtradeRun:
     run = run_freqtrade(
         [
             "backtesting",
@@ -45,9 +43,7 @@ def backtest(
 
 
 @pytest.fixture(scope="module")
-def xgboost_run(
-    tmp_path_factory: pytest.TempPathFactory, offline_overlay: Path
-) -> FreqtradeRun:
+def xgboost_run(tmp_path_factory: pytest.TempPathFactory, offline_overlay: Path) -> FreqtradeRun:
     factory = _module_overlay_factory(tmp_path_factory)
     return backtest(
         tmp_path_factory.mktemp("xgb"), offline_overlay, factory, "SwingXGBoostClassifier"
@@ -84,7 +80,9 @@ def assert_trained_traded_and_charged(run: FreqtradeRun, model_name: str) -> Non
     trades = run.trades()
     assert stats["total_trades"] == len(trades) > 0
     assert (trades["open_date"] >= START).all() and (trades["close_date"] <= END).all()
-    assert (trades["fee_open"] == FEE_PER_SIDE).all() and (trades["fee_close"] == FEE_PER_SIDE).all()
+    assert (trades["fee_open"] == FEE_PER_SIDE).all() and (
+        trades["fee_close"] == FEE_PER_SIDE
+    ).all()
     gross = trades["close_rate"] / trades["open_rate"] - 1
     assert (trades["profit_ratio"] < gross - FEE_PER_SIDE).all(), "fees are charged on both sides"
     assert set(trades["pair"]) <= set(PAIRS)
@@ -127,8 +125,17 @@ def test_a_changed_label_setting_never_reuses_predictions(
     """Same userdir, same identifier in the config, other barrier: FreqAI must train anew."""
     changed = pairs_overlay(PAIRS, swing={"labels": {"horizon_candles": 24, "barrier_pct": 0.03}})
     run = run_freqtrade(
-        ["backtesting", "--strategy", "SwingClassifierStrategy", "--freqaimodel",
-         "SwingXGBoostClassifier", "--timerange", TIMERANGE, "--cache", "none"],
+        [
+            "backtesting",
+            "--strategy",
+            "SwingClassifierStrategy",
+            "--freqaimodel",
+            "SwingXGBoostClassifier",
+            "--timerange",
+            TIMERANGE,
+            "--cache",
+            "none",
+        ],
         userdir=xgboost_run.userdir,
         overlays=[changed, offline_overlay],
     )

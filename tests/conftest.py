@@ -97,13 +97,17 @@ def run_freqtrade(
     return FreqtradeRun(completed.returncode, completed.stdout + completed.stderr, userdir)
 
 
-@pytest.fixture
-def pairs_overlay(tmp_path: Path):
-    """Factory: a config overlay restricting the whitelist (and anything else given)."""
+def overlay_factory(folder: Path):
+    """Factory writing config overlays into ``folder``: a whitelist and any other keys."""
 
     def make(pairs: Sequence[str], **extra: Any) -> Path:
         overlay: dict[str, Any] = {"exchange": {"pair_whitelist": list(pairs)}}
         overlay.update(extra)
-        return write_config(tmp_path / f"overlay-{len(list(tmp_path.iterdir()))}.json", overlay)
+        return write_config(folder / f"overlay-{len(list(folder.iterdir()))}.json", overlay)
 
     return make
+
+
+@pytest.fixture
+def pairs_overlay(tmp_path: Path):
+    return overlay_factory(tmp_path)

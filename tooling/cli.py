@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tooling.offline import DEFAULT_DATADIR, REPO_ROOT, run_offline
+from tooling.offline import DEFAULT_DATADIR, REPO_ROOT, backtesting_arguments, run_offline
 
 LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 
@@ -20,22 +20,9 @@ DEMO_CONFIGS = ("config/base.json", "config/freqai.json")
 
 def demo_arguments(freqaimodel: str, timerange: str) -> list[str]:
     """The ``freqtrade backtesting`` arguments the demo runs."""
-    arguments = ["backtesting"]
-    for config in DEMO_CONFIGS:
-        arguments += ["-c", str(REPO_ROOT / config)]
-    return [
-        *arguments,
-        "--strategy",
-        "SwingClassifierStrategy",
-        "--freqaimodel",
-        freqaimodel,
-        "--timerange",
-        timerange,
-        "--cache",
-        "none",
-        "--export",
-        "trades",
-    ]
+    backtesting, *options = backtesting_arguments(freqaimodel, timerange)
+    configs = [part for config in DEMO_CONFIGS for part in ("-c", str(REPO_ROOT / config))]
+    return [backtesting, *configs, *options]
 
 
 def _command_demo(args: argparse.Namespace) -> int:

@@ -36,6 +36,27 @@ _STRATEGY_PATH_COMMANDS = frozenset(
 _FREQAIMODEL_PATH_COMMANDS = (_STRATEGY_PATH_COMMANDS - {"list-strategies"}) | {"list-freqaimodels"}
 
 
+def backtesting_arguments(
+    freqaimodel: str,
+    timerange: str,
+    strategy: str = "SwingClassifierStrategy",
+    export: bool = True,
+) -> list[str]:
+    """``freqtrade backtesting`` arguments for a FreqAI walk-forward run of the bundle."""
+    arguments = [
+        "backtesting",
+        "--strategy",
+        strategy,
+        "--freqaimodel",
+        freqaimodel,
+        "--timerange",
+        timerange,
+        "--cache",
+        "none",
+    ]
+    return [*arguments, "--export", "trades"] if export else arguments
+
+
 def freqtrade_executable() -> str:
     """The ``freqtrade`` script of this interpreter's environment."""
     beside = Path(sys.executable).with_name("freqtrade")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import lightgbm as lgb
 import numpy as np
@@ -226,6 +227,22 @@ def validation_skill(model: SwingBoostedClassifier, data: TrainingSet) -> float 
     return float(prior_loss - model_loss)
 
 
+BoosterT = TypeVar("BoosterT")
+
+
+def _fit_on_device(
+    fit: Callable[[str], BoosterT], device: str, component: str, gpu_error: type[Exception]
+) -> tuple[BoosterT, str]:
+    """Fit on ``device``; a GPU failure falls back to CPU once, with one warning."""
+    try:
+        return fit(device), device
+    except gpu_error as error:
+        if device == "cpu":
+            raise
+        note_fallback(component, str(error).splitlines()[0])
+        return fit("cpu"), "cpu"
+
+
 def _merged(defaults: dict[str, Any], overrides: dict[str, Any]) -> tuple[dict[str, Any], int]:
     params = {**defaults, **overrides}
     rounds = int(params.pop("n_estimators", params.pop("num_boost_round", 500)))
@@ -256,14 +273,7 @@ def train_xgboost(
             verbose_eval=False,
         )
 
-    try:
-        booster = fit(device)
-    except xgb.core.XGBoostError as error:
-        if device == "cpu":
-            raise
-        note_fallback("XGBoost", str(error).splitlines()[0])
-        device = "cpu"
-        booster = fit(device)
+    booster, device = _fit_on_device(fit, device, "XGBoost", xgb.core.XGBoostError)
     best = booster.best_iteration if evals else rounds - 1
     model = XGBoostSwingModel(booster, list(data.features.columns), int(best), device)
     model.validation_skill = validation_skill(model, data)
@@ -297,14 +307,7 @@ def train_lightgbm(
             callbacks=callbacks,
         )
 
-    try:
-        booster = fit(device)
-    except lgb.basic.LightGBMError as error:
-        if device == "cpu":
-            raise
-        note_fallback("LightGBM", str(error).splitlines()[0])
-        device = "cpu"
-        booster = fit(device)
+    booster, device = _fit_on_device(fit, device, "LightGBM", lgb.basic.LightGBMError)
     best = (booster.best_iteration or rounds) - 1
     model = LightGBMSwingModel(booster, list(data.features.columns), int(best), device)
     model.validation_skill = validation_skill(model, data)

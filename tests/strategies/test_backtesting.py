@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import FreqtradeRun, run_freqtrade
+from tests.conftest import FreqtradeRun, overlay_factory, run_freqtrade
+from tooling.offline import backtesting_arguments
 
 pytestmark = pytest.mark.slow
 
@@ -22,19 +23,7 @@ FEE_PER_SIDE = 0.0015  # config/base.json: 0.1 % fee + 0.05 % slippage
 
 def backtest(userdir: Path, offline_overlay: Path, pairs_overlay, freqaimodel: str) -> FreqtradeRun:
     run = run_freqtrade(
-        [
-            "backtesting",
-            "--strategy",
-            "SwingClassifierStrategy",
-            "--freqaimodel",
-            freqaimodel,
-            "--timerange",
-            TIMERANGE,
-            "--cache",
-            "none",
-            "--export",
-            "trades",
-        ],
+        backtesting_arguments(freqaimodel, TIMERANGE),
         userdir=userdir,
         overlays=[pairs_overlay(PAIRS), offline_overlay],
     )
@@ -44,22 +33,10 @@ def backtest(userdir: Path, offline_overlay: Path, pairs_overlay, freqaimodel: s
 
 @pytest.fixture(scope="module")
 def xgboost_run(tmp_path_factory: pytest.TempPathFactory, offline_overlay: Path) -> FreqtradeRun:
-    factory = _module_overlay_factory(tmp_path_factory)
+    overlays = overlay_factory(tmp_path_factory.mktemp("overlays"))
     return backtest(
-        tmp_path_factory.mktemp("xgb"), offline_overlay, factory, "SwingXGBoostClassifier"
+        tmp_path_factory.mktemp("xgb"), offline_overlay, overlays, "SwingXGBoostClassifier"
     )
-
-
-def _module_overlay_factory(tmp_path_factory: pytest.TempPathFactory):
-    from tests.conftest import write_config
-
-    folder = tmp_path_factory.mktemp("overlays")
-
-    def make(pairs, **extra):
-        overlay = {"exchange": {"pair_whitelist": list(pairs)}, **extra}
-        return write_config(folder / f"overlay-{len(list(folder.iterdir()))}.json", overlay)
-
-    return make
 
 
 def test_resolvers_find_the_bundle_classes(tmp_path: Path) -> None:
@@ -125,17 +102,7 @@ def test_a_changed_label_setting_never_reuses_predictions(
     """Same userdir, same identifier in the config, other barrier: FreqAI must train anew."""
     changed = pairs_overlay(PAIRS, swing={"labels": {"horizon_candles": 24, "barrier_pct": 0.03}})
     run = run_freqtrade(
-        [
-            "backtesting",
-            "--strategy",
-            "SwingClassifierStrategy",
-            "--freqaimodel",
-            "SwingXGBoostClassifier",
-            "--timerange",
-            TIMERANGE,
-            "--cache",
-            "none",
-        ],
+        backtesting_arguments("SwingXGBoostClassifier", TIMERANGE, export=False),
         userdir=xgboost_run.userdir,
         overlays=[changed, offline_overlay],
     )

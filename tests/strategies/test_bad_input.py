@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import SAMPLE_DATADIR, FreqtradeRun, run_freqtrade, write_config
+from tooling.offline import backtesting_arguments
 
 pytestmark = pytest.mark.slow
 
@@ -44,19 +45,7 @@ def backtest(
     settings = {"exchange": {"pair_whitelist": pairs}, **SMALL_MODEL, **(overlay or {})}
     config = write_config(tmp_path / "overlay.json", settings)
     return run_freqtrade(
-        [
-            "backtesting",
-            "--strategy",
-            "SwingClassifierStrategy",
-            "--freqaimodel",
-            "SwingXGBoostClassifier",
-            "--timerange",
-            timerange,
-            "--cache",
-            "none",
-            "--export",
-            "trades",
-        ],
+        backtesting_arguments("SwingXGBoostClassifier", timerange),
         userdir=tmp_path / "userdir",
         overlays=[config, offline_overlay],
         datadir=datadir,

@@ -49,9 +49,7 @@ def trend_features(candles: pd.DataFrame) -> dict[str, FloatArray]:
     features: dict[str, FloatArray] = {}
     for period in (20, 50, 200):
         features[f"sma{period}-dist"] = _safe_divide(close, talib.SMA(close, period)) - 1
-    # Only a short EMA: a recursive filter remembers its first candle, and a 50- or 200-candle
-    # EMA on 4h/1d still would after the startup candles (recursive-analysis found it).
-    features["ema20-dist"] = _safe_divide(close, talib.EMA(close, 20)) - 1
+        features[f"ema{period}-dist"] = _safe_divide(close, windowed_ema(close, period)) - 1
     macd, signal, hist = talib.MACD(close, 12, 26, 9)
     features["macd"] = _safe_divide(macd, close)
     features["macd-signal"] = _safe_divide(signal, close)
@@ -69,6 +67,25 @@ def trend_features(candles: pd.DataFrame) -> dict[str, FloatArray]:
     features["supertrend-dir"] = direction
     features["supertrend-dist"] = distance
     return features
+
+
+def windowed_ema(values: FloatArray, period: int) -> FloatArray:
+    """Exponentially weighted mean over exactly the last ``period`` candles.
+
+    TA-Lib's EMA is recursive and never forgets the first candle it was seeded with: on 4h and
+    1d a 50- or 200-candle EMA still depends on where the loaded history starts after the
+    strategy's startup candles, which ``freqtrade recursive-analysis`` flags. The same weights,
+    ``alpha = 2 / (period + 1)``, cut at ``period`` candles and normalised, give a value that
+    depends on those candles alone.
+    """
+    alpha = 2.0 / (period + 1)
+    weights = (1 - alpha) ** np.arange(period)  # weights[0] for the newest candle
+    weights /= weights.sum()
+    result = np.full(len(values), np.nan)
+    if len(values) >= period:
+        windows = np.lib.stride_tricks.sliding_window_view(values, period)
+        result[period - 1 :] = windows @ weights[::-1]
+    return result
 
 
 def supertrend(

@@ -12,6 +12,7 @@ from freqai_swing.features import (
     market_context_features,
     period_features,
     time_features,
+    windowed_ema,
 )
 from tests.conftest import load_candles
 
@@ -86,3 +87,16 @@ def test_time_features_are_cyclical() -> None:
 def test_unknown_family_is_refused(sol: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="sentiment"):
         basic_features(sol, ["trend", "sentiment"])
+
+
+def test_windowed_ema_weights_the_last_candles_only(sol: pd.DataFrame) -> None:
+    close = sol["close"].to_numpy()
+    ema = windowed_ema(close, 50)
+    assert np.isnan(ema[:49]).all() and not np.isnan(ema[49:]).any()
+    alpha = 2 / 51
+    weights = (1 - alpha) ** np.arange(50)
+    expected = (close[1000 - 49 : 1001][::-1] * weights).sum() / weights.sum()
+    assert ema[1000] == pytest.approx(expected, rel=1e-12)
+    changed = close.copy()
+    changed[:900] *= 3.0  # anything older than 50 candles does not matter
+    assert windowed_ema(changed, 50)[1000] == pytest.approx(ema[1000], rel=1e-12)

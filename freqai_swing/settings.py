@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -234,7 +234,7 @@ _IDENTIFIER_VOLATILE_KEYS: Final[frozenset[str]] = frozenset(
 )
 
 
-def settings_fingerprint(config: Mapping[str, Any], extra_sources: tuple[Path, ...] = ()) -> str:
+def settings_fingerprint(config: Mapping[str, Any]) -> str:
     """Eight hex digits that change whenever a setting or code that shapes a model changes.
 
     Covers the whole ``freqai`` block (but its identifier and run-time switches), the ``swing``
@@ -261,11 +261,6 @@ def settings_fingerprint(config: Mapping[str, Any], extra_sources: tuple[Path, .
     package = Path(__file__).parent
     sources = [package / name for name in _CORE_SOURCES]
     sources += sorted((package / "models").glob("*.py"))
-    for source in (*sources, *extra_sources):
+    for source in sources:
         digest.update(source.read_bytes())
     return digest.hexdigest()[:8]
-
-
-def settings_as_dict(settings: SwingSettings) -> dict[str, Any]:
-    """Plain dict of the settings, for logs and saved model metadata."""
-    return asdict(settings)

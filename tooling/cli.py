@@ -8,7 +8,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tooling.offline import DEFAULT_DATADIR, REPO_ROOT, backtesting_arguments, run_offline
+from tooling.offline import (
+    DEFAULT_DATADIR,
+    REPO_ROOT,
+    ExchangeNotRunningError,
+    backtesting_arguments,
+    run_offline,
+)
 
 LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 
@@ -34,7 +40,13 @@ def _command_offline(args: argparse.Namespace) -> int:
     for leading in ("--", "freqtrade"):
         if arguments and arguments[0] == leading:
             arguments = arguments[1:]
-    return run_offline(arguments, datadir=args.datadir, port=args.port)
+    try:
+        return run_offline(
+            arguments, datadir=args.datadir, port=args.port, exchange_url=args.exchange_url
+        )
+    except ExchangeNotRunningError as error:
+        logging.getLogger("freqai_swing").error("%s", error)
+        return 2
 
 
 def _command_local_exchange(args: argparse.Namespace) -> int:
@@ -67,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     offline.add_argument("--datadir", type=Path, default=DEFAULT_DATADIR)
     offline.add_argument("--port", type=int, default=0)
+    offline.add_argument(
+        "--exchange-url",
+        help="use this running local exchange (http://127.0.0.1:PORT) instead of starting one",
+    )
     offline.add_argument("freqtrade_arguments", nargs=argparse.REMAINDER)
     offline.set_defaults(handler=_command_offline)
 

@@ -14,6 +14,8 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import urlopen
 
 from tooling.local_exchange import LocalExchange, write_offline_overlay
 
@@ -87,19 +89,33 @@ def bundle_environment() -> dict[str, str]:
     return environment
 
 
-def run_offline(
-    freqtrade_arguments: Sequence[str],
-    datadir: Path = DEFAULT_DATADIR,
-    port: int = 0,
-    cwd: Path = REPO_ROOT,
-) -> int:
-    """Run ``freqtrade <arguments>`` with the local exchange up; return its exit code."""
-    if not freqtrade_arguments:
-        raise ValueError("no freqtrade sub-command given")
+class ExchangeNotRunningError(RuntimeError):
+    """The local exchange a command was pointed at does not answer."""
+
+
+def check_exchange(url: str, timeout: float = 3.0) -> None:
+    """Ping a running local exchange; raise with what to do when it does not answer."""
+    ping = f"{url.rstrip('/')}/api/v3/ping"
+    if urlsplit(ping).hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError(f"{url} is not a loopback address; the local exchange only runs there")
+    try:
+        with urlopen(ping, timeout=timeout) as response:  # noqa: S310 - loopback http only
+            response.read()
+    except OSError as error:
+        raise ExchangeNotRunningError(
+            f"The local exchange at {url} is not answering ({error}). Start it with "
+            f"`freqai-swing local-exchange --port {urlsplit(ping).port}`, or leave out "
+            "--exchange-url and let this command start one."
+        ) from None
+
+
+def _run_with_overlay(
+    api_url: str, freqtrade_arguments: Sequence[str], cwd: Path
+) -> subprocess.CompletedProcess[bytes]:
     subcommand = freqtrade_arguments[0]
-    with LocalExchange(datadir, port=port) as exchange, tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         overlay = Path(tmp) / "offline.json"
-        write_offline_overlay(overlay, exchange.api_url)
+        write_offline_overlay(overlay, api_url)
         command = [
             freqtrade_executable(),
             *freqtrade_arguments,
@@ -107,6 +123,27 @@ def run_offline(
             "-c",
             str(overlay),
         ]
-        logger.info("Local exchange at %s; running: %s", exchange.url, " ".join(command))
-        completed = subprocess.run(command, cwd=cwd, env=bundle_environment(), check=False)
-    return completed.returncode
+        logger.info("Local exchange at %s; running: %s", api_url, " ".join(command))
+        return subprocess.run(command, cwd=cwd, env=bundle_environment(), check=False)
+
+
+def run_offline(
+    freqtrade_arguments: Sequence[str],
+    datadir: Path = DEFAULT_DATADIR,
+    port: int = 0,
+    cwd: Path = REPO_ROOT,
+    exchange_url: str | None = None,
+) -> int:
+    """Run ``freqtrade <arguments>`` with the local exchange up; return its exit code.
+
+    Without ``exchange_url`` a local exchange over ``datadir`` is started for the command and
+    stopped after it; with it, that running exchange is checked first and then used.
+    """
+    if not freqtrade_arguments:
+        raise ValueError("no freqtrade sub-command given")
+    if exchange_url is not None:
+        check_exchange(exchange_url)
+        api_url = f"{exchange_url.rstrip('/')}/api/v3"
+        return _run_with_overlay(api_url, freqtrade_arguments, cwd).returncode
+    with LocalExchange(datadir, port=port) as exchange:
+        return _run_with_overlay(exchange.api_url, freqtrade_arguments, cwd).returncode

@@ -55,12 +55,10 @@ def prediction_is_usable(dataframe: pd.DataFrame) -> pd.Series:
 
 
 def entry_signal(
-    dataframe: pd.DataFrame,
-    thresholds: SignalThresholds,
-    barrier: pd.Series | float,
-    round_trip_cost: float,
+    dataframe: pd.DataFrame, thresholds: SignalThresholds, edge: pd.Series
 ) -> pd.Series:
-    """True where a long entry's expected edge beats costs and P(up) is high enough.
+    """True where a long entry's expected ``edge`` (see :func:`expected_edge`) beats the
+    threshold and P(up) is high enough.
 
     Never on a candle that stands for no trading (:func:`freqai_swing.labels.missing_candles`):
     Freqtrade fills outages and NaN prices with the last close, and the features of such a
@@ -70,8 +68,6 @@ def entry_signal(
     if {"high", "low", "close"} <= set(dataframe.columns):
         usable &= ~missing_candles(dataframe)
     up = dataframe.get(UP, pd.Series(0.0, index=dataframe.index)).astype(float)
-    down = dataframe.get(DOWN, pd.Series(0.0, index=dataframe.index)).astype(float)
-    edge = expected_edge(up, down, barrier, round_trip_cost)
     return usable & (edge >= thresholds.min_edge) & (up >= thresholds.min_up_probability)
 
 

@@ -68,9 +68,7 @@ class SwingClassifierStrategy(SwingFreqaiStrategyBase):
         self, dataframe: pd.DataFrame, metadata: dict[str, Any]
     ) -> pd.DataFrame:
         enter = (
-            entry_signal(
-                dataframe, self.thresholds(), self.barrier(dataframe), self.round_trip_cost()
-            )
+            entry_signal(dataframe, self.thresholds(), dataframe["expected_edge"])
             & dataframe["regime_long_ok"]
         )
         dataframe.loc[enter, ["enter_long", "enter_tag"]] = (1, "swing_up")

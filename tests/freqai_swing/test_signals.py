@@ -17,6 +17,12 @@ from freqai_swing.signals import (
 COST = 0.003
 
 
+def enter(frame: pd.DataFrame, thresholds: SignalThresholds | None = None) -> pd.Series:
+    """The entry rule with the edge of a 2 % barrier and 0.3 % round-trip cost."""
+    edge = expected_edge(frame.get("up", 0.0), frame.get("down", 0.0), 0.02, COST)
+    return entry_signal(frame, thresholds or SignalThresholds(), edge)
+
+
 def predictions(up: list[float], down: list[float], do_predict: list[int]) -> pd.DataFrame:
     flat = [1 - u - d for u, d in zip(up, down, strict=True)]
     return pd.DataFrame({"up": up, "down": down, "flat": flat, "do_predict": do_predict})
@@ -33,20 +39,18 @@ def test_entry_needs_edge_probability_and_trust() -> None:
         down=[0.10, 0.10, 0.05, 0.10, 0.40],
         do_predict=[1, 0, 1, -2, 1],
     )
-    enter = entry_signal(
-        frame, SignalThresholds(min_edge=0.004, min_up_probability=0.45), 0.02, COST
-    )
+    entries = enter(frame, SignalThresholds(min_edge=0.004, min_up_probability=0.45))
     # row 0: edge 0.009; row 1: outlier; row 2: P(up) too low; row 3: expired; row 4: edge -0.0
-    assert enter.tolist() == [True, False, False, False, False]
+    assert entries.tolist() == [True, False, False, False, False]
 
 
 def test_nan_or_missing_predictions_never_enter_or_exit() -> None:
     frame = predictions(up=[np.nan, 0.9], down=[0.0, np.nan], do_predict=[1, 1])
     assert not prediction_is_usable(frame).any()
-    assert not entry_signal(frame, SignalThresholds(), 0.02, COST).any()
+    assert not enter(frame).any()
     assert not exit_signal(frame, SignalThresholds()).any()
     no_model = pd.DataFrame({"close": [1.0, 2.0]})
-    assert not entry_signal(no_model, SignalThresholds(), 0.02, COST).any()
+    assert not enter(no_model).any()
     filled = predictions(up=[0.0], down=[0.0], do_predict=[1])  # FreqAI's fill for no prediction
     assert not prediction_is_usable(filled).any()
 
@@ -61,4 +65,4 @@ def test_no_entry_on_a_candle_freqtrade_filled_in() -> None:
     frame = predictions(up=[0.8, 0.8, 0.8], down=[0.05, 0.05, 0.05], do_predict=[1, 1, 1])
     frame["high"], frame["low"], frame["close"] = [10.0, 10.0, 10.5], [10.0, 10.0, 9.9], 10.0
     frame["volume"] = [0.0, 157581.8, 12.5]
-    assert entry_signal(frame, SignalThresholds(), 0.02, COST).tolist() == [False, False, True]
+    assert enter(frame).tolist() == [False, False, True]

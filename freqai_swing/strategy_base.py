@@ -31,15 +31,20 @@ TARGET_COLUMN = "&-swing_class"
 DEFAULT_ROUND_TRIP_COST = 2 * 0.0015
 
 
-def _with_features(dataframe: pd.DataFrame, *families: pd.DataFrame) -> pd.DataFrame:
-    """Add ``%-`` features to ``dataframe``, replacing same-named columns like an assignment.
+def _replace_columns(dataframe: pd.DataFrame, columns: pd.DataFrame) -> pd.DataFrame:
+    """``dataframe`` with ``columns`` set like an assignment, in one concat.
 
-    FreqAI can hand a hook a frame that already holds these features (when a backtest mixes
+    FreqAI hands the hooks a frame fragmented by hundreds of columns (column inserts warn and
+    slow down), and sometimes one that already holds these columns (when a backtest mixes
     reused and fresh windows); a plain concat would then duplicate them and FreqAI would refuse
     the run for a changed feature list.
     """
-    features = pd.concat([family.add_prefix("%-") for family in families], axis=1)
-    return pd.concat([dataframe.drop(columns=features.columns, errors="ignore"), features], axis=1)
+    return pd.concat([dataframe.drop(columns=columns.columns, errors="ignore"), columns], axis=1)
+
+
+def _with_features(dataframe: pd.DataFrame, *families: pd.DataFrame) -> pd.DataFrame:
+    """Add the families to ``dataframe`` as FreqAI ``%-`` features."""
+    return _replace_columns(dataframe, pd.concat([f.add_prefix("%-") for f in families], axis=1))
 
 
 def apply_identifier(config: dict[str, Any]) -> str:
@@ -119,9 +124,7 @@ class SwingFreqaiStrategyBase(IStrategy):
     ) -> pd.DataFrame:
         """Triple-barrier class; NaN where the horizon is incomplete or crosses a gap."""
         labels = triple_barrier_labels(dataframe, self.swing.labels, timeframe=self.timeframe)
-        # concat, not a column insert: FreqAI hands over a frame fragmented by its features
-        target = labels.rename(TARGET_COLUMN).to_frame()
-        return pd.concat([dataframe.drop(columns=TARGET_COLUMN, errors="ignore"), target], axis=1)
+        return _replace_columns(dataframe, labels.rename(TARGET_COLUMN).to_frame())
 
     # --- helpers for the strategies -------------------------------------------------------
     def round_trip_cost(self) -> float:

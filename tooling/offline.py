@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
-from tooling.local_exchange import LocalExchange, write_offline_overlay
+from tooling.local_exchange import LocalExchange, loopback_host, write_offline_overlay
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +96,7 @@ class ExchangeNotRunningError(RuntimeError):
 def check_exchange(url: str, timeout: float = 3.0) -> None:
     """Ping a running local exchange; raise with what to do when it does not answer."""
     ping = f"{url.rstrip('/')}/api/v3/ping"
-    if urlsplit(ping).hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise ValueError(f"{url} is not a loopback address; the local exchange only runs there")
+    loopback_host(urlsplit(ping).hostname or "")
     try:
         with urlopen(ping, timeout=timeout) as response:  # noqa: S310 - loopback http only
             response.read()

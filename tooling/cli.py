@@ -49,6 +49,70 @@ def _command_offline(args: argparse.Namespace) -> int:
         return 2
 
 
+def _progress():  # noqa: ANN202 - rich.progress.Progress
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description:<18}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=False,
+    )
+
+
+def _export_sources(args: argparse.Namespace):  # noqa: ANN202 - ExportSources
+    from freqai_swing.warehouse import ExportSources
+
+    found = ExportSources.from_userdir(args.userdir) if not args.only_named else ExportSources()
+    return ExportSources(
+        datadir=args.datadir or found.datadir,
+        backtest_results=args.backtest_results or found.backtest_results,
+        models=args.models or found.models,
+        paper_dbs=tuple(args.paper_db) or found.paper_dbs,
+        live_dbs=tuple(args.live_db) or found.live_dbs,
+    )
+
+
+def _command_export(args: argparse.Namespace) -> int:
+    from freqai_swing.warehouse import WarehouseInputError, export_parquet, export_warehouse
+
+    log = logging.getLogger("freqai_swing")
+    sources = _export_sources(args)
+    try:
+        with _progress() as progress:
+            summary = export_warehouse(args.warehouse, sources, progress=progress)
+        if args.parquet is not None:
+            tables = args.parquet_tables.split(",") if args.parquet_tables else None
+            for path in export_parquet(args.warehouse, args.parquet, tables):
+                log.info("Parquet: %s", path)
+    except WarehouseInputError as error:
+        log.error("Export stopped, the warehouse is unchanged: %s", error)
+        return 2
+    log.info(
+        "Exported into %s in %.1f s: read %s; added %s; %d files unchanged.",
+        args.warehouse,
+        summary.seconds,
+        summary.rows_read or "nothing new",
+        {table: rows for table, rows in summary.rows_added.items() if rows},
+        summary.files_unchanged,
+    )
+    return 0
+
+
+def _command_report(args: argparse.Namespace) -> int:
+    from freqai_swing.report import write_report
+    from freqai_swing.warehouse import WarehouseInputError
+
+    try:
+        path = write_report(args.warehouse, args.output, source=args.source)
+    except WarehouseInputError as error:
+        logging.getLogger("freqai_swing").error("%s", error)
+        return 2
+    logging.getLogger("freqai_swing").info("Report written: %s", path)
+    return 0
+
+
 def _command_local_exchange(args: argparse.Namespace) -> int:
     from tooling import local_exchange
 
@@ -86,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     offline.add_argument("freqtrade_arguments", nargs=argparse.REMAINDER)
     offline.set_defaults(handler=_command_offline)
 
+    _add_warehouse_commands(commands)
+
     for name, handler, text in (
         ("local-exchange", _command_local_exchange, "serve the Binance REST API from candles"),
         ("sample-data", _command_sample_data, "rebuild the bundled sample from ../shared/data"),
@@ -94,6 +160,37 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("rest", nargs=argparse.REMAINDER)
         sub.set_defaults(handler=handler)
     return parser
+
+
+def _add_warehouse_commands(commands: argparse._SubParsersAction) -> None:
+    userdir = REPO_ROOT / "user_data"
+    export = commands.add_parser(
+        "export",
+        help="export candles, backtests, trade databases and FreqAI models into DuckDB",
+        description="Reads what Freqtrade and FreqAI wrote under --userdir (candles of "
+        "data/binance, backtest_results/*.zip, models/, tradesv3*.sqlite) or the sources named, "
+        "into one DuckDB file. Re-runs read only what is new; an interrupted or failed export "
+        "leaves the warehouse as it was.",
+    )
+    export.add_argument("--warehouse", type=Path, default=userdir / "warehouse.duckdb")
+    export.add_argument("--userdir", type=Path, default=userdir)
+    export.add_argument("--datadir", type=Path, help="candle folder (default: USERDIR/data/binance)")
+    export.add_argument("--backtest-results", type=Path)
+    export.add_argument("--models", type=Path, help="FreqAI models folder (USERDIR/models)")
+    export.add_argument("--paper-db", type=Path, action="append", default=[])
+    export.add_argument("--live-db", type=Path, action="append", default=[])
+    export.add_argument(
+        "--only-named", action="store_true", help="export only the sources named on the command"
+    )
+    export.add_argument("--parquet", type=Path, help="also write tables as Parquet files here")
+    export.add_argument("--parquet-tables", help="comma-separated tables (default: all)")
+    export.set_defaults(handler=_command_export)
+
+    report = commands.add_parser("report", help="self-contained HTML report from the warehouse")
+    report.add_argument("--warehouse", type=Path, default=userdir / "warehouse.duckdb")
+    report.add_argument("--output", type=Path, default=userdir / "report.html")
+    report.add_argument("--source", help="trades of this source only (default: all)")
+    report.set_defaults(handler=_command_report)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

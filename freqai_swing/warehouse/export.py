@@ -1,0 +1,440 @@
+"""``freqai-swing export``: Freqtrade's and FreqAI's files into one DuckDB warehouse.
+
+Atomic: the export works on a copy of the warehouse beside it and renames the copy over the
+original only after every source was read and the copy was checkpointed, so a kill at any point
+leaves the previous warehouse as it was. Idempotent: every table has a unique key and rows are
+inserted with ``INSERT OR IGNORE`` (or replaced where a source's row can change, such as an open
+trade that closed). Incremental: the ``sources`` table remembers per file its size and
+modification time (candle files also their last candle, trade databases their highest trade id
+and the trades then open), so a re-run reads only what is new.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+import pandas as pd
+
+from freqai_swing.warehouse import backtests, candles, models, trade_db
+from freqai_swing.warehouse.errors import WarehouseInputError
+from freqai_swing.warehouse.performance import update_model_performance
+from freqai_swing.warehouse.schema import KEYS, TABLES, create_tables
+
+logger = logging.getLogger(__name__)
+
+
+class Progress(Protocol):
+    """The part of ``rich.progress.Progress`` the export uses."""
+
+    def add_task(self, description: str, total: float | None = ...) -> Any: ...
+
+    def advance(self, task_id: Any, advance: float = ...) -> None: ...
+
+
+@dataclass(frozen=True)
+class ExportSources:
+    """What to export; ``None`` leaves that kind of source out."""
+
+    datadir: Path | None = None
+    backtest_results: Path | None = None
+    models: Path | None = None
+    paper_dbs: Sequence[Path] = ()
+    live_dbs: Sequence[Path] = ()
+
+    @classmethod
+    def from_userdir(cls, userdir: Path, exchange: str = "binance") -> ExportSources:
+        """The folders of a Freqtrade user directory that exist (and its trade databases)."""
+
+        def existing(path: Path) -> Path | None:
+            return path if path.is_dir() else None
+
+        return cls(
+            datadir=existing(userdir / "data" / exchange),
+            backtest_results=existing(userdir / "backtest_results"),
+            models=existing(userdir / "models"),
+            paper_dbs=tuple(sorted(userdir.glob("tradesv3*dryrun*.sqlite"))),
+            live_dbs=tuple(
+                path for path in sorted(userdir.glob("tradesv3*.sqlite")) if "dryrun" not in path.name
+            ),
+        )
+
+
+@dataclass
+class ExportSummary:
+    """What one export read and added (``rows_read`` counts rows read from the sources)."""
+
+    rows_read: dict[str, int] = field(default_factory=dict)
+    rows_added: dict[str, int] = field(default_factory=dict)
+    files_read: int = 0
+    files_unchanged: int = 0
+    seconds: float = 0.0
+
+    def count_read(self, kind: str, rows: int) -> None:
+        self.rows_read[kind] = self.rows_read.get(kind, 0) + rows
+        self.files_read += 1
+
+
+class _NoProgress:
+    def add_task(self, description: str, total: float | None = None) -> int:
+        return 0
+
+    def advance(self, task_id: Any, advance: float = 1) -> None:
+        return None
+
+
+def temporary_path(warehouse: Path) -> Path:
+    return warehouse.with_name(f"{warehouse.name}.export-{os.getpid()}.tmp")
+
+
+def _remove_stale_copies(warehouse: Path) -> None:
+    """Copies left by a killed export (their owner is gone: a copy is never used twice)."""
+    for stale in warehouse.parent.glob(f"{warehouse.name}.export-*.tmp*"):
+        pid = stale.name.split(".export-", 1)[1].split(".", 1)[0]
+        if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+            raise WarehouseInputError(warehouse, f"another export (pid {pid}) is writing it")
+        stale.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def check_sources(sources: ExportSources) -> None:
+    """Every named folder and database must exist: a typo is an error, not an empty export."""
+    for path in (sources.datadir, sources.backtest_results, sources.models):
+        if path is not None and not path.is_dir():
+            raise WarehouseInputError(path, "folder does not exist")
+    for path in (*sources.paper_dbs, *sources.live_dbs):
+        if not path.is_file():
+            raise WarehouseInputError(path, "trade database does not exist")
+
+
+@contextmanager
+def _working_copy(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a private copy that replaces ``warehouse`` only on success."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_copies(warehouse)
+    copy = temporary_path(warehouse)
+    if warehouse.exists():
+        shutil.copyfile(warehouse, copy)
+    connection = duckdb.connect(str(copy))
+    try:
+        create_tables(connection)
+        yield connection
+        connection.execute("CHECKPOINT")
+        connection.close()
+        os.replace(copy, warehouse)
+    except BaseException:
+        connection.close()
+        copy.unlink(missing_ok=True)
+        Path(f"{copy}.wal").unlink(missing_ok=True)
+        raise
+
+
+def _insert(
+    connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, replace: bool = False
+) -> None:
+    """Bulk insert of a DataFrame (DuckDB scans it in place), by column name."""
+    if frame is None or frame.empty:
+        return
+    columns = [column for column in _table_columns(connection, table) if column in frame.columns]
+    names = ", ".join(f'"{column}"' for column in columns)
+    connection.register("incoming", frame)
+    verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+    try:
+        connection.execute(
+            f"{verb} INTO {table} ({names}) SELECT {names} FROM incoming"  # noqa: S608
+        )
+    finally:
+        connection.unregister("incoming")
+
+
+def _table_columns(connection: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [row[0] for row in connection.execute(f"DESCRIBE {table}").fetchall()]
+
+
+class _SourceLog:
+    """The ``sources`` table: what each file looked like when it was last exported."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+        rows = connection.execute("SELECT path, size, mtime_ns, watermark FROM sources").fetchall()
+        self.known = {path: (size, mtime, watermark) for path, size, mtime, watermark in rows}
+
+    @staticmethod
+    def stat(path: Path) -> tuple[int, int]:
+        status = path.stat()
+        return status.st_size, status.st_mtime_ns
+
+    def unchanged(self, path: Path) -> bool:
+        known = self.known.get(str(path.resolve()))
+        return known is not None and known[:2] == self.stat(path)
+
+    def watermark(self, path: Path) -> str | None:
+        known = self.known.get(str(path.resolve()))
+        return None if known is None else known[2]
+
+    def record(self, path: Path, kind: str, rows: int, watermark: str | None = None) -> None:
+        size, mtime = self.stat(path)
+        key = str(path.resolve())
+        self.connection.execute(
+            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+            [key, kind, size, mtime, watermark, rows],
+        )
+        self.known[key] = (size, mtime, watermark)
+
+
+def export_warehouse(
+    warehouse: Path, sources: ExportSources, progress: Progress | None = None
+) -> ExportSummary:
+    """Export every source into ``warehouse``: all of it, or (on any error) nothing."""
+    started = time.perf_counter()
+    check_sources(sources)
+    progress = progress or _NoProgress()
+    summary = ExportSummary()
+    with _working_copy(warehouse) as connection:
+        before = {table: _count(connection, table) for table in TABLES}
+        log = _SourceLog(connection)
+        if sources.datadir is not None:
+            _export_candles(connection, log, sources.datadir, summary, progress)
+        if sources.models is not None:
+            _export_models(connection, log, sources.models, summary, progress)
+        if sources.backtest_results is not None:
+            _export_backtests(connection, log, sources.backtest_results, summary, progress)
+        for mode, paths in (("paper", sources.paper_dbs), ("live", sources.live_dbs)):
+            for path in paths:
+                _export_trade_db(connection, log, path, mode, summary)
+        link_trades_to_models(connection)
+        update_model_performance(connection)
+        summary.rows_added = {
+            table: _count(connection, table) - count for table, count in before.items()
+        }
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])  # noqa: S608
+
+
+def _export_candles(
+    connection: duckdb.DuckDBPyConnection,
+    log: _SourceLog,
+    datadir: Path,
+    summary: ExportSummary,
+    progress: Progress,
+) -> None:
+    files = candles.find_candle_files(datadir)
+    task = progress.add_task("candles", total=len(files))
+    for candle_file in files:
+        if log.unchanged(candle_file.path):
+            summary.files_unchanged += 1
+        else:
+            after = log.watermark(candle_file.path)
+            table = candles.read_candles(candle_file, after)
+            connection.register("incoming", table)
+            try:
+                connection.execute(
+                    "INSERT OR IGNORE INTO ohlcv SELECT ?, ?, ?, ?, date, open, high, low, close, "
+                    "volume FROM incoming",
+                    [
+                        candle_file.exchange,
+                        candle_file.pair,
+                        candle_file.timeframe,
+                        candle_file.candle_type,
+                    ],
+                )
+            finally:
+                connection.unregister("incoming")
+            last = connection.execute(
+                "SELECT max(date) FROM ohlcv WHERE exchange = ? AND pair = ? AND timeframe = ? "
+                "AND candle_type = ?",
+                [candle_file.exchange, candle_file.pair, candle_file.timeframe, candle_file.candle_type],
+            ).fetchall()[0][0]
+            summary.count_read("candles", table.num_rows)
+            log.record(candle_file.path, "candles", table.num_rows, None if last is None else last.isoformat())
+        progress.advance(task)
+
+
+def _export_models(
+    connection: duckdb.DuckDBPyConnection,
+    log: _SourceLog,
+    models_dir: Path,
+    summary: ExportSummary,
+    progress: Progress,
+) -> None:
+    folders = models.find_model_folders(models_dir)
+    work = [
+        (folder, sub) for folder in folders for sub in models.sub_train_folders(folder)
+    ]
+    predictions = [
+        (folder, path) for folder in folders for path in models.prediction_files(folder)
+    ]
+    task = progress.add_task("models", total=len(work) + len(predictions))
+    versions, features = [], []
+    for folder, sub in work:
+        metadata = next(iter(sub.glob("*_metadata.json")), sub)
+        if metadata != sub and log.unchanged(metadata):
+            summary.files_unchanged += 1
+        else:
+            version, feature_rows = models.read_sub_train(folder, sub)
+            versions.append(version)
+            features.append(feature_rows)
+            summary.count_read("model_versions", 1)
+            log.record(metadata, "model", 1)
+        progress.advance(task)
+    _insert(connection, "model_versions", pd.DataFrame(versions), replace=True)
+    if features:
+        _insert(connection, "features", pd.concat(features, ignore_index=True), replace=True)
+    frames = []
+    for folder, path in predictions:
+        if log.unchanged(path):
+            summary.files_unchanged += 1
+        else:
+            frame = models.read_predictions(folder, path)
+            frames.append(frame)
+            summary.count_read("predictions", len(frame))
+            log.record(path, "predictions", len(frame))
+        progress.advance(task)
+    if frames:
+        _insert(connection, "predictions", pd.concat(frames, ignore_index=True), replace=True)
+
+
+def _export_backtests(
+    connection: duckdb.DuckDBPyConnection,
+    log: _SourceLog,
+    folder: Path,
+    summary: ExportSummary,
+    progress: Progress,
+) -> None:
+    files = backtests.find_backtest_results(folder)
+    task = progress.add_task("backtest results", total=len(files))
+    for path in files:
+        if log.unchanged(path):
+            summary.files_unchanged += 1
+        else:
+            tables = backtests.read_backtest(path)
+            _insert(connection, "backtest_runs", tables.runs, replace=True)
+            _insert(connection, "trades", tables.trades)
+            _insert(connection, "orders", tables.orders)
+            summary.count_read("backtest_trades", len(tables.trades))
+            log.record(path, "backtest", len(tables.trades))
+        progress.advance(task)
+
+
+def _export_trade_db(
+    connection: duckdb.DuckDBPyConnection,
+    log: _SourceLog,
+    path: Path,
+    mode: str,
+    summary: ExportSummary,
+) -> None:
+    known = log.watermark(path)
+    since = trade_db.TradeDbWatermark(**json.loads(known)) if known else trade_db.TradeDbWatermark()
+    since = trade_db.TradeDbWatermark(since.max_id, tuple(since.open_ids))
+    tables = trade_db.read_trade_db(path, mode, since)
+    if len(tables.trades):
+        source = tables.trades["source"].iloc[0]
+        ids = tables.trades[["trade_id"]].assign(source=source)
+        connection.register("changed", ids)
+        try:
+            for table in ("orders", "trades"):
+                connection.execute(
+                    f"DELETE FROM {table} WHERE (source, trade_id) IN "  # noqa: S608
+                    "(SELECT (source, trade_id) FROM changed)"
+                )
+        finally:
+            connection.unregister("changed")
+        _insert(connection, "trades", tables.trades)
+        _insert(connection, "orders", tables.orders)
+    summary.count_read(f"{mode}_trades", len(tables.trades))
+    watermark = {"max_id": tables.watermark.max_id, "open_ids": list(tables.watermark.open_ids)}
+    log.record(path, f"{mode}_db", len(tables.trades), json.dumps(watermark))
+
+
+def link_trades_to_models(connection: duckdb.DuckDBPyConnection) -> None:
+    """Name each trade's model version: the model that predicted its signal candle.
+
+    In a backtest that is the identifier's sub-train folder whose training ended at or before
+    the signal candle (FreqAI predicts each window with the model trained just before it); for
+    a dry-run or live bot, the latest model of any identifier trained by then for that pair.
+    """
+    connection.execute(
+        """
+        UPDATE model_versions SET freqaimodel = r.freqaimodel,
+            label_horizon_candles = coalesce(model_versions.label_horizon_candles,
+                                             r.label_horizon_candles),
+            label_barrier_pct = coalesce(model_versions.label_barrier_pct, r.label_barrier_pct),
+            label_barrier_mode = coalesce(model_versions.label_barrier_mode, r.label_barrier_mode)
+        FROM (SELECT identifier, any_value(freqaimodel) AS freqaimodel,
+                     any_value(label_horizon_candles) AS label_horizon_candles,
+                     any_value(label_barrier_pct) AS label_barrier_pct,
+                     any_value(label_barrier_mode) AS label_barrier_mode
+              FROM backtest_runs WHERE identifier IS NOT NULL GROUP BY identifier) r
+        WHERE model_versions.identifier = r.identifier AND model_versions.freqaimodel IS NULL
+        """
+    )
+    connection.execute(
+        """
+        UPDATE trades SET identifier = m.identifier, model_trained_at = m.trained_at,
+                          model_version = m.model_version
+        FROM (
+            SELECT t.source, t.trade_id, m.identifier, m.trained_at,
+                   m.identifier || '@' || epoch(m.trained_at)::BIGINT AS model_version
+            FROM trades t ASOF JOIN model_versions m
+              ON t.pair = m.pair AND t.identifier = m.identifier AND t.signal_date >= m.trained_at
+            WHERE t.model_version IS NULL AND t.identifier IS NOT NULL
+            UNION ALL
+            SELECT t.source, t.trade_id, m.identifier, m.trained_at,
+                   m.identifier || '@' || epoch(m.trained_at)::BIGINT AS model_version
+            FROM trades t ASOF JOIN model_versions m
+              ON t.pair = m.pair AND t.signal_date >= m.trained_at
+            WHERE t.model_version IS NULL AND t.identifier IS NULL
+        ) m
+        WHERE trades.source = m.source AND trades.trade_id = m.trade_id
+        """
+    )
+
+
+def export_parquet(
+    warehouse: Path, folder: Path, tables: Sequence[str] | None = None
+) -> list[Path]:
+    """Write tables as Parquet files (DuckDB's built-in ``COPY``; no extension download)."""
+    names = list(tables or TABLES)
+    unknown = [name for name in names if name not in TABLES]
+    if unknown:
+        raise ValueError(f"unknown warehouse tables {unknown}; known: {sorted(TABLES)}")
+    if not warehouse.exists():
+        raise WarehouseInputError(warehouse, "warehouse does not exist (run the export first)")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for name in names:
+            target = folder / f"{name}.parquet"
+            partial = folder / f".{name}.parquet.partial"
+            connection.execute(
+                f"COPY (SELECT * FROM {name} ORDER BY {', '.join(KEYS[name])}) "  # noqa: S608
+                f"TO '{partial}' (FORMAT parquet)"
+            )
+            os.replace(partial, target)
+            written.append(target)
+    finally:
+        connection.close()
+    return written

@@ -1,0 +1,195 @@
+"""The warehouse's tables and their unique keys.
+
+Every table has a primary key, so that an export inserting the same source twice adds nothing
+(``INSERT OR IGNORE``) and a source that changed replaces its own rows (``INSERT OR REPLACE``).
+All timestamps are UTC, stored as DuckDB ``TIMESTAMP`` (no time-zone extension needed).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Table name -> DDL. Order matters only for readability.
+TABLES: Final[dict[str, str]] = {
+    "ohlcv": """
+        CREATE TABLE IF NOT EXISTS ohlcv (
+            exchange VARCHAR NOT NULL,
+            pair VARCHAR NOT NULL,
+            timeframe VARCHAR NOT NULL,
+            candle_type VARCHAR NOT NULL,
+            date TIMESTAMP NOT NULL,
+            open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE,
+            PRIMARY KEY (exchange, pair, timeframe, candle_type, date)
+        )""",
+    "model_versions": """
+        CREATE TABLE IF NOT EXISTS model_versions (
+            identifier VARCHAR NOT NULL,
+            pair VARCHAR NOT NULL,
+            trained_at TIMESTAMP NOT NULL,
+            model_version VARCHAR NOT NULL,
+            freqaimodel VARCHAR,
+            train_start TIMESTAMP,
+            train_end TIMESTAMP,
+            feature_count INTEGER,
+            validation_skill DOUBLE,
+            label_horizon_candles INTEGER,
+            label_barrier_pct DOUBLE,
+            label_barrier_mode VARCHAR,
+            folder VARCHAR,
+            PRIMARY KEY (identifier, pair, trained_at)
+        )""",
+    "features": """
+        CREATE TABLE IF NOT EXISTS features (
+            identifier VARCHAR NOT NULL,
+            pair VARCHAR NOT NULL,
+            trained_at TIMESTAMP NOT NULL,
+            feature VARCHAR NOT NULL,
+            position INTEGER NOT NULL,
+            importance DOUBLE,
+            PRIMARY KEY (identifier, pair, trained_at, feature)
+        )""",
+    "predictions": """
+        CREATE TABLE IF NOT EXISTS predictions (
+            identifier VARCHAR NOT NULL,
+            pair VARCHAR NOT NULL,
+            date TIMESTAMP NOT NULL,
+            trained_at TIMESTAMP NOT NULL,
+            predicted_class VARCHAR,
+            p_down DOUBLE, p_flat DOUBLE, p_up DOUBLE,
+            do_predict DOUBLE,
+            validation_skill DOUBLE,
+            PRIMARY KEY (identifier, pair, date)
+        )""",
+    "backtest_runs": """
+        CREATE TABLE IF NOT EXISTS backtest_runs (
+            source VARCHAR NOT NULL,
+            strategy VARCHAR NOT NULL,
+            run_id VARCHAR,
+            freqaimodel VARCHAR,
+            identifier VARCHAR,
+            timeframe VARCHAR,
+            backtest_start TIMESTAMP,
+            backtest_end TIMESTAMP,
+            starting_balance DOUBLE,
+            final_balance DOUBLE,
+            total_trades INTEGER,
+            profit_total DOUBLE,
+            sharpe DOUBLE, sortino DOUBLE, calmar DOUBLE,
+            max_drawdown DOUBLE,
+            win_rate DOUBLE,
+            label_horizon_candles INTEGER,
+            label_barrier_pct DOUBLE,
+            label_barrier_mode VARCHAR,
+            PRIMARY KEY (source, strategy)
+        )""",
+    "trades": """
+        CREATE TABLE IF NOT EXISTS trades (
+            source VARCHAR NOT NULL,
+            trade_id BIGINT NOT NULL,
+            mode VARCHAR NOT NULL,
+            strategy VARCHAR,
+            exchange VARCHAR,
+            pair VARCHAR NOT NULL,
+            is_open BOOLEAN,
+            is_short BOOLEAN,
+            leverage DOUBLE,
+            open_date TIMESTAMP NOT NULL,
+            close_date TIMESTAMP,
+            signal_date TIMESTAMP,
+            open_rate DOUBLE,
+            close_rate DOUBLE,
+            amount DOUBLE,
+            stake_amount DOUBLE,
+            fee_open DOUBLE,
+            fee_close DOUBLE,
+            profit_abs DOUBLE,
+            profit_ratio DOUBLE,
+            enter_tag VARCHAR,
+            exit_reason VARCHAR,
+            identifier VARCHAR,
+            model_trained_at TIMESTAMP,
+            model_version VARCHAR,
+            PRIMARY KEY (source, trade_id)
+        )""",
+    "orders": """
+        CREATE TABLE IF NOT EXISTS orders (
+            source VARCHAR NOT NULL,
+            trade_id BIGINT NOT NULL,
+            order_index INTEGER NOT NULL,
+            pair VARCHAR,
+            side VARCHAR,
+            is_entry BOOLEAN,
+            status VARCHAR,
+            order_type VARCHAR,
+            amount DOUBLE,
+            filled DOUBLE,
+            price DOUBLE,
+            cost DOUBLE,
+            filled_at TIMESTAMP,
+            tag VARCHAR,
+            PRIMARY KEY (source, trade_id, order_index)
+        )""",
+    "model_performance": """
+        CREATE TABLE IF NOT EXISTS model_performance (
+            identifier VARCHAR NOT NULL,
+            trained_at TIMESTAMP NOT NULL,
+            model_version VARCHAR NOT NULL,
+            pairs INTEGER,
+            train_start TIMESTAMP,
+            train_end TIMESTAMP,
+            active_until TIMESTAMP,
+            mean_validation_skill DOUBLE,
+            backtest_trades INTEGER,
+            backtest_profit_abs DOUBLE,
+            backtest_sharpe DOUBLE,
+            backtest_sortino DOUBLE,
+            backtest_max_drawdown DOUBLE,
+            backtest_win_rate DOUBLE,
+            paper_trades INTEGER,
+            paper_profit_abs DOUBLE,
+            paper_win_rate DOUBLE,
+            live_trades INTEGER,
+            live_profit_abs DOUBLE,
+            live_win_rate DOUBLE,
+            status VARCHAR NOT NULL DEFAULT 'testing',
+            status_source VARCHAR NOT NULL DEFAULT 'export',
+            PRIMARY KEY (identifier, trained_at)
+        )""",
+    "sources": """
+        CREATE TABLE IF NOT EXISTS sources (
+            path VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            size BIGINT,
+            mtime_ns BIGINT,
+            watermark VARCHAR,
+            rows_read BIGINT,
+            exported_at TIMESTAMP,
+            PRIMARY KEY (path)
+        )""",
+}
+
+#: Each table's unique key (also its primary key above).
+KEYS: Final[dict[str, tuple[str, ...]]] = {
+    "ohlcv": ("exchange", "pair", "timeframe", "candle_type", "date"),
+    "model_versions": ("identifier", "pair", "trained_at"),
+    "features": ("identifier", "pair", "trained_at", "feature"),
+    "predictions": ("identifier", "pair", "date"),
+    "backtest_runs": ("source", "strategy"),
+    "trades": ("source", "trade_id"),
+    "orders": ("source", "trade_id", "order_index"),
+    "model_performance": ("identifier", "trained_at"),
+    "sources": ("path",),
+}
+
+MODEL_STATUSES: Final = ("testing", "production", "retired")
+
+
+def create_tables(connection) -> None:  # noqa: ANN001 - duckdb.DuckDBPyConnection
+    """Create every missing table (an existing warehouse keeps its rows)."""
+    for ddl in TABLES.values():
+        connection.execute(ddl)
+
+
+def model_version_name(identifier: str, trained_at_unix: int) -> str:
+    """``<identifier>@<training timestamp>``: FreqAI's own names for a trained model."""
+    return f"{identifier}@{trained_at_unix}"

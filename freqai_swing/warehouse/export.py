@@ -50,6 +50,8 @@ class ExportSources:
     models: Path | None = None
     paper_dbs: Sequence[Path] = ()
     live_dbs: Sequence[Path] = ()
+    #: Seconds to wait for a trade database another process holds locked, before failing.
+    lock_timeout: float = 5.0
 
     @classmethod
     def from_userdir(cls, userdir: Path, exchange: str = "binance") -> ExportSources:
@@ -219,7 +221,7 @@ def export_warehouse(
             _export_backtests(connection, log, sources.backtest_results, summary, progress)
         for mode, paths in (("paper", sources.paper_dbs), ("live", sources.live_dbs)):
             for path in paths:
-                _export_trade_db(connection, log, path, mode, summary)
+                _export_trade_db(connection, log, path, mode, summary, sources.lock_timeout)
         link_trades_to_models(connection)
         update_model_performance(connection)
         summary.rows_added = {
@@ -344,11 +346,12 @@ def _export_trade_db(
     path: Path,
     mode: str,
     summary: ExportSummary,
+    lock_timeout: float,
 ) -> None:
     known = log.watermark(path)
     since = trade_db.TradeDbWatermark(**json.loads(known)) if known else trade_db.TradeDbWatermark()
     since = trade_db.TradeDbWatermark(since.max_id, tuple(since.open_ids))
-    tables = trade_db.read_trade_db(path, mode, since)
+    tables = trade_db.read_trade_db(path, mode, since, lock_timeout)
     if len(tables.trades):
         source = tables.trades["source"].iloc[0]
         ids = tables.trades[["trade_id"]].assign(source=source)

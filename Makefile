@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test lint clean-models
+.PHONY: setup browser demo test lint bench clean-models
 
 setup: $(STAMP)
 
@@ -19,8 +19,15 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/freqai-swing demo
 
-test: setup
+# The report tests render in headless Chromium: Debian's package, installed when missing (as root).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+test: setup browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m tooling.bench.export
 
 lint: setup
 	$(BIN)/ruff check freqai_swing tooling strategies freqaimodels tests

@@ -7,7 +7,6 @@ stored. The page works offline: plotly.js is written into it once, no CDN.
 from __future__ import annotations
 
 import html
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +31,9 @@ class Section:
     note: str = ""
 
 
-def _query(connection: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> pd.DataFrame:
+def _query(
+    connection: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None
+) -> pd.DataFrame:
     return connection.execute(sql, parameters or []).df()
 
 
@@ -55,26 +56,43 @@ def _trades(connection: duckdb.DuckDBPyConnection, source: str | None) -> pd.Dat
 
 
 def equity_figure(trades: pd.DataFrame) -> go.Figure:
-    """Equity per source (starting balance + closed profit) and its drawdown below."""
+    """Closed profit over time per source (stake currency) and its drawdown from the peak.
+
+    Profit rather than balance: dry-run and live databases do not record a starting balance,
+    and one axis must fit backtests and bots alike.
+    """
     closed = trades[trades["close_date"].notna() & ~trades["is_open"].astype(bool)]
     if closed.empty:
         return _empty("Equity", "no closed trades in the warehouse")
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3],
-                           vertical_spacing=0.04)
+    figure = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.04
+    )
     for source, group in closed.groupby("source", sort=True):
-        balance = group["starting_balance"].dropna()
-        start = float(balance.iloc[0]) if len(balance) else 0.0
-        equity = start + group["profit_abs"].fillna(0).cumsum()
-        peak = equity.cummax()
-        drawdown = (equity - peak) / peak * 100 if start > 0 else equity - peak
+        profit = group["profit_abs"].fillna(0).cumsum()
+        drawdown = profit - profit.cummax().clip(lower=0)
         label = str(source).split(":")[-2] if str(source).startswith("backtest:") else str(source)
-        figure.add_trace(go.Scatter(x=group["close_date"], y=equity, mode="lines", name=label),
-                         row=1, col=1)
-        figure.add_trace(go.Scatter(x=group["close_date"], y=drawdown, mode="lines", fill="tozeroy",
-                                    name=f"{label} drawdown", showlegend=False), row=2, col=1)
-    figure.update_yaxes(title_text="equity", row=1, col=1)
-    figure.update_yaxes(title_text="drawdown %", row=2, col=1)
-    figure.update_layout(title="Equity and drawdown", height=520, legend_orientation="h")
+        figure.add_trace(
+            go.Scatter(x=group["close_date"], y=profit, mode="lines", name=label), row=1, col=1
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=group["close_date"],
+                y=drawdown,
+                mode="lines",
+                fill="tozeroy",
+                name=f"{label} drawdown",
+                showlegend=False,
+            ),
+            row=2,
+            col=1,
+        )
+    figure.update_yaxes(title_text="closed profit", row=1, col=1)
+    figure.update_yaxes(title_text="drawdown", row=2, col=1)
+    figure.update_layout(
+        title="Equity (closed profit, stake currency) and drawdown",
+        height=520,
+        legend_orientation="h",
+    )
     return figure
 
 
@@ -95,9 +113,18 @@ def monthly_returns_figure(trades: pd.DataFrame) -> go.Figure:
     grid = frame.pivot(index="year", columns="month", values="value").reindex(columns=range(1, 13))
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     text = grid.map(lambda v: "" if pd.isna(v) else f"{v:+.1f}")
-    figure = go.Figure(go.Heatmap(z=grid.to_numpy(), x=months, y=[str(y) for y in grid.index],
-                                  text=text.to_numpy(), texttemplate="%{text}", colorscale="RdYlGn",
-                                  zmid=0, colorbar_title=unit))
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(),
+            x=months,
+            y=[str(y) for y in grid.index],
+            text=text.to_numpy(),
+            texttemplate="%{text}",
+            colorscale="RdYlGn",
+            zmid=0,
+            colorbar_title=unit,
+        )
+    )
     figure.update_layout(title=f"Monthly returns ({unit})", height=200 + 40 * len(grid))
     return figure
 
@@ -107,12 +134,16 @@ def per_pair_table(trades: pd.DataFrame) -> pd.DataFrame:
     if closed.empty:
         return pd.DataFrame()
     hours = (closed["close_date"] - closed["open_date"]).dt.total_seconds() / 3600
-    table = closed.assign(win=closed["profit_abs"] > 0, hours=hours).groupby(["mode", "pair"]).agg(
-        trades=("trade_id", "count"),
-        win_rate=("win", "mean"),
-        profit_abs=("profit_abs", "sum"),
-        mean_profit_pct=("profit_ratio", lambda r: r.mean() * 100),
-        mean_hours=("hours", "mean"),
+    table = (
+        closed.assign(win=closed["profit_abs"] > 0, hours=hours)
+        .groupby(["mode", "pair"])
+        .agg(
+            trades=("trade_id", "count"),
+            win_rate=("win", "mean"),
+            profit_abs=("profit_abs", "sum"),
+            mean_profit_pct=("profit_ratio", lambda r: r.mean() * 100),
+            mean_hours=("hours", "mean"),
+        )
     )
     return table.round(3).reset_index()
 
@@ -134,18 +165,38 @@ def price_figures(connection: duckdb.DuckDBPyConnection, trades: pd.DataFrame) -
         )
         figure = go.Figure()
         if len(candles):
-            figure.add_trace(go.Candlestick(x=candles["date"], open=candles["open"],
-                                            high=candles["high"], low=candles["low"],
-                                            close=candles["close"], name=pair))
-        figure.add_trace(go.Scatter(x=pair_trades["open_date"], y=pair_trades["open_rate"],
-                                    mode="markers", name="entry",
-                                    marker={"symbol": "triangle-up", "size": 10, "color": "green"}))
-        figure.add_trace(go.Scatter(x=pair_trades["close_date"], y=pair_trades["close_rate"],
-                                    mode="markers", name="exit",
-                                    marker={"symbol": "triangle-down", "size": 10, "color": "red"},
-                                    text=pair_trades["exit_reason"]))
-        figure.update_layout(title=f"Trades on price: {pair}", height=420,
-                             xaxis_rangeslider_visible=False)
+            figure.add_trace(
+                go.Candlestick(
+                    x=candles["date"],
+                    open=candles["open"],
+                    high=candles["high"],
+                    low=candles["low"],
+                    close=candles["close"],
+                    name=pair,
+                )
+            )
+        figure.add_trace(
+            go.Scatter(
+                x=pair_trades["open_date"],
+                y=pair_trades["open_rate"],
+                mode="markers",
+                name="entry",
+                marker={"symbol": "triangle-up", "size": 10, "color": "green"},
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=pair_trades["close_date"],
+                y=pair_trades["close_rate"],
+                mode="markers",
+                name="exit",
+                marker={"symbol": "triangle-down", "size": 10, "color": "red"},
+                text=pair_trades["exit_reason"],
+            )
+        )
+        figure.update_layout(
+            title=f"Trades on price: {pair}", height=420, xaxis_rangeslider_visible=False
+        )
         figures.append(figure)
     return figures
 
@@ -167,15 +218,36 @@ def model_versions_figure(connection: duckdb.DuckDBPyConnection) -> go.Figure:
     figure = go.Figure()
     for row in versions.itertuples(index=False):
         lane = f"{row.identifier} {row.pair}"
-        until = row.active_until if pd.notna(row.active_until) else row.trained_at + pd.Timedelta(days=1)
+        until = (
+            row.active_until
+            if pd.notna(row.active_until)
+            else row.trained_at + pd.Timedelta(days=1)
+        )
         hover = f"{row.model_version}<br>status {row.status}<br>skill {row.validation_skill}"
-        figure.add_trace(go.Scatter(x=[row.train_start, row.trained_at], y=[lane, lane], mode="lines",
-                                    line={"width": 3, "color": "lightgray"}, hovertext=hover,
-                                    showlegend=False))
-        figure.add_trace(go.Scatter(x=[row.trained_at, until], y=[lane, lane], mode="lines+markers",
-                                    line={"width": 10}, hovertext=hover, showlegend=False))
-    figure.update_layout(title="Model versions over time (gray: training data, bar: predicting)",
-                         height=160 + 30 * versions[["identifier", "pair"]].drop_duplicates().shape[0])
+        figure.add_trace(
+            go.Scatter(
+                x=[row.train_start, row.trained_at],
+                y=[lane, lane],
+                mode="lines",
+                line={"width": 3, "color": "lightgray"},
+                hovertext=hover,
+                showlegend=False,
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=[row.trained_at, until],
+                y=[lane, lane],
+                mode="lines+markers",
+                line={"width": 10},
+                hovertext=hover,
+                showlegend=False,
+            )
+        )
+    figure.update_layout(
+        title="Model versions over time (gray: training data, bar: predicting)",
+        height=160 + 30 * versions[["identifier", "pair"]].drop_duplicates().shape[0],
+    )
     return figure
 
 
@@ -187,12 +259,17 @@ def importance_figure(connection: duckdb.DuckDBPyConnection) -> go.Figure:
             ORDER BY importance DESC LIMIT {TOP_FEATURES}""",  # noqa: S608
     )
     if top.empty:
-        return _empty("Feature importances",
-                      "no saved models (FreqAI keeps backtest models only with save_backtest_models)")
+        return _empty(
+            "Feature importances",
+            "no saved models (FreqAI keeps backtest models only with save_backtest_models)",
+        )
     top = top.iloc[::-1]
     figure = go.Figure(go.Bar(x=top["importance"], y=top["feature"], orientation="h"))
-    figure.update_layout(title=f"Feature importances (mean over model versions, top {TOP_FEATURES})",
-                         height=180 + 22 * len(top), margin={"l": 320})
+    figure.update_layout(
+        title=f"Feature importances (mean over model versions, top {TOP_FEATURES})",
+        height=180 + 22 * len(top),
+        margin={"l": 320},
+    )
     return figure
 
 
@@ -223,20 +300,35 @@ def realized_classes(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         if candles.empty:
             continue
         labels = triple_barrier_labels(candles, LabelConfig(**settings), "1h")
-        frames.append(pd.DataFrame({"identifier": group.identifier, "pair": group.pair,
-                                    "date": candles["date"], "realized": labels}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "identifier": group.identifier,
+                    "pair": group.pair,
+                    "date": candles["date"],
+                    "realized": labels,
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def reliability_figure(connection: duckdb.DuckDBPyConnection) -> go.Figure:
     """Predicted probability (binned) against how often that class really came first."""
-    predictions = _query(connection, "SELECT identifier, pair, date, p_down, p_flat, p_up FROM predictions")
+    predictions = _query(
+        connection, "SELECT identifier, pair, date, p_down, p_flat, p_up FROM predictions"
+    )
     realized = realized_classes(connection)
     if predictions.empty or realized.empty:
         return _empty("Reliability", "no predictions with candles to score them against")
-    scored = predictions.merge(realized, on=["identifier", "pair", "date"]).dropna(subset=["realized"])
-    figure = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect",
-                                  line={"dash": "dot", "color": "gray"}))
+    scored = predictions.merge(realized, on=["identifier", "pair", "date"]).dropna(
+        subset=["realized"]
+    )
+    figure = go.Figure(
+        go.Scatter(
+            x=[0, 1], y=[0, 1], mode="lines", name="perfect", line={"dash": "dot", "color": "gray"}
+        )
+    )
     bins = np.linspace(0, 1, 11)
     for name in CLASS_ORDER:
         column = scored[f"p_{name}"]
@@ -245,21 +337,42 @@ def reliability_figure(connection: duckdb.DuckDBPyConnection) -> go.Figure:
             continue
         binned = pd.cut(column[valid], bins, include_lowest=True)
         outcome = (scored.loc[valid, "realized"] == name).astype(float)
-        table = pd.DataFrame({"p": column[valid], "hit": outcome, "bin": binned}).groupby(
-            "bin", observed=True).agg(p=("p", "mean"), hit=("hit", "mean"), n=("hit", "size"))
-        figure.add_trace(go.Scatter(x=table["p"], y=table["hit"], mode="lines+markers", name=name,
-                                    text=[f"n={n}" for n in table["n"]]))
-    figure.update_layout(title=f"Reliability of predicted probabilities ({len(scored)} candles)",
-                         xaxis_title="predicted probability", yaxis_title="observed frequency",
-                         height=450, xaxis_range=[0, 1], yaxis_range=[0, 1])
+        table = (
+            pd.DataFrame({"p": column[valid], "hit": outcome, "bin": binned})
+            .groupby("bin", observed=True)
+            .agg(p=("p", "mean"), hit=("hit", "mean"), n=("hit", "size"))
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=table["p"],
+                y=table["hit"],
+                mode="lines+markers",
+                name=name,
+                text=[f"n={n}" for n in table["n"]],
+            )
+        )
+    figure.update_layout(
+        title=f"Reliability of predicted probabilities ({len(scored)} candles)",
+        xaxis_title="predicted probability",
+        yaxis_title="observed frequency",
+        height=450,
+        xaxis_range=[0, 1],
+        yaxis_range=[0, 1],
+    )
     return figure
+
+
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    numbers = frame.select_dtypes("number").columns
+    return frame.assign(**{column: frame[column].round(4) for column in numbers})
 
 
 def _primary_source(connection: duckdb.DuckDBPyConnection, source: str | None) -> str | None:
     if source is not None:
         return source
     rows = connection.execute(
-        "SELECT source FROM trades GROUP BY source ORDER BY (min(mode) = 'backtest') DESC, source DESC "
+        "SELECT source FROM trades GROUP BY source "
+        "ORDER BY (min(mode) = 'backtest') DESC, source DESC "
         "LIMIT 1"
     ).fetchall()
     return rows[0][0] if rows else None
@@ -274,18 +387,29 @@ def build_figures(warehouse: Path, source: str | None = None) -> list[Section]:
         all_trades = _trades(connection, source)
         primary = _primary_source(connection, source)
         primary_trades = all_trades[all_trades["source"] == primary]
-        runs = _query(connection, "SELECT * EXCLUDE (label_horizon_candles, label_barrier_pct, "
-                      "label_barrier_mode) FROM backtest_runs ORDER BY source")
-        performance = _query(connection, "SELECT * EXCLUDE (identifier, status_source) "
-                             "FROM model_performance ORDER BY trained_at")
+        runs = _query(
+            connection,
+            "SELECT * EXCLUDE (label_horizon_candles, label_barrier_pct, "
+            "label_barrier_mode) FROM backtest_runs ORDER BY source",
+        )
+        performance = _query(
+            connection,
+            "SELECT * EXCLUDE (identifier, status_source) "
+            "FROM model_performance ORDER BY trained_at",
+        )
         sections = [
             Section("Equity and drawdown", equity_figure(all_trades)),
-            Section("Monthly returns", monthly_returns_figure(primary_trades), note=f"source: {primary}"),
+            Section(
+                "Monthly returns", monthly_returns_figure(primary_trades), note=f"source: {primary}"
+            ),
             Section("Per pair", table=per_pair_table(all_trades)),
-            *[Section("Trades on price", figure) for figure in price_figures(connection, primary_trades)],
+            *[
+                Section("Trades on price", figure)
+                for figure in price_figures(connection, primary_trades)
+            ],
             Section("Model versions", model_versions_figure(connection)),
-            Section("Model performance", table=performance.round(4)),
-            Section("Backtest runs", table=runs.round(4)),
+            Section("Model performance", table=_rounded(performance)),
+            Section("Backtest runs", table=_rounded(runs)),
             Section("Feature importances", importance_figure(connection)),
             Section("Reliability", reliability_figure(connection)),
         ]
@@ -310,22 +434,28 @@ h2{margin-top:32px}</style></head><body>
 def write_report(warehouse: Path, output: Path, source: str | None = None) -> Path:
     """Write the HTML page atomically (a reader never sees half a report)."""
     sections = build_figures(warehouse, source)
-    parts = [PAGE_HEAD, f"<h1>freqai-swing report</h1><p>warehouse: {html.escape(str(warehouse))}</p>"]
+    parts = [
+        PAGE_HEAD,
+        f"<h1>freqai-swing report</h1><p>warehouse: {html.escape(str(warehouse))}</p>",
+    ]
     plotly_written = False
     for number, section in enumerate(sections):
         parts.append(f"<h2>{html.escape(section.title)}</h2>")
         if section.note:
             parts.append(f"<p>{html.escape(section.note)}</p>")
         if section.figure is not None:
-            parts.append(section.figure.to_html(full_html=False, include_plotlyjs=not plotly_written,
-                                                div_id=f"figure-{number}"))
+            parts.append(
+                section.figure.to_html(
+                    full_html=False, include_plotlyjs=not plotly_written, div_id=f"figure-{number}"
+                )
+            )
             plotly_written = True
         if section.table is not None:
-            parts.append(section.table.to_html(index=False, na_rep="") if len(section.table)
-                         else "<p>none</p>")
+            table = section.table.to_html(index=False, na_rep="") if len(section.table) else "none"
+            parts.append(f'<div style="overflow-x:auto">{table}</div>')
     parts.append("</body></html>")
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.partial")
     partial.write_text("\n".join(parts), encoding="utf-8")
-    os.replace(partial, output)
+    partial.replace(output)
     return output

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
+from freqtrade.data.btanalysis import load_backtest_metadata
+from freqtrade.exceptions import OperationalException
 from freqtrade.exchange import timeframe_to_seconds
 
 from freqai_swing.warehouse.errors import WarehouseInputError
@@ -49,6 +50,15 @@ def load_result(path: Path) -> dict[str, Any]:
     return data
 
 
+def _metadata(path: Path) -> dict[str, Any]:
+    """Freqtrade's ``.meta.json`` beside the zip (run ids); empty when it is missing."""
+    try:
+        metadata = load_backtest_metadata(path)
+    except OperationalException as error:
+        raise WarehouseInputError(path.with_suffix(".meta.json"), f"unreadable ({error})") from None
+    return metadata if isinstance(metadata, dict) else {}
+
+
 def _label_settings(path: Path) -> dict[str, Any]:
     """The run's ``swing.labels`` (from the config stored beside the result), if any."""
     name = f"{path.stem}_config.json"
@@ -81,14 +91,18 @@ def read_backtest(path: Path) -> BacktestTables:
     """Runs, trades and orders of every strategy in one result zip (bulk, via DataFrames)."""
     data = load_result(path)
     labels = _label_settings(path)
+    metadata = _metadata(path)
     runs, trades, orders = [], [], []
     for strategy, stats in data["strategy"].items():
         source = source_name(path, strategy)
         try:
-            runs.append(_run_row(source, strategy, stats) | labels)
+            run_id = metadata.get(strategy, {}).get("run_id")
+            runs.append(_run_row(source, strategy, stats) | labels | {"run_id": run_id})
             frame = pd.DataFrame(stats.get("trades", []))
         except (KeyError, TypeError, ValueError) as error:
-            raise WarehouseInputError(path, f"strategy {strategy}: unexpected result ({error})") from None
+            raise WarehouseInputError(
+                path, f"strategy {strategy}: unexpected result ({error})"
+            ) from None
         if frame.empty:
             continue
         frame = _trade_frame(frame, source, strategy, stats.get("freqai_identifier"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.feather as feather
@@ -56,14 +57,41 @@ def read_candles(candle_file: CandleFile, after: str | None) -> pa.Table:
     try:
         table = feather.read_table(candle_file.path, columns=list(OHLCV_COLUMNS))
     except (OSError, pa.ArrowInvalid, KeyError) as error:
-        raise WarehouseInputError(candle_file.path, f"not a readable candle file ({error})") from None
+        raise WarehouseInputError(
+            candle_file.path, f"not a readable candle file ({error})"
+        ) from None
     date = table["date"]
     if pa.types.is_timestamp(date.type) and date.type.tz is not None:
         date = date.cast(pa.timestamp(date.type.unit))  # same instants, UTC wall clock
     table = table.set_column(0, "date", date.cast(pa.timestamp("us")))
+    if pc.count_distinct(table["date"]).as_py() != table.num_rows:
+        raise WarehouseInputError(candle_file.path, "repeated candle dates (not a freqtrade file?)")
     if after is not None:
-        table = table.filter(pc.greater(table["date"], pa.scalar(_parse(after), pa.timestamp("us"))))
+        table = table.filter(
+            pc.greater(table["date"], pa.scalar(_parse(after), pa.timestamp("us")))
+        )
     return table
+
+
+def keyed(table: pa.Table, candle_file: CandleFile) -> pa.Table:
+    """The candles with their key columns, as dictionary arrays (no per-row Python work)."""
+    indices = pa.array(np.zeros(table.num_rows, dtype=np.int32))
+    columns = {
+        "exchange": candle_file.exchange,
+        "pair": candle_file.pair,
+        "timeframe": candle_file.timeframe,
+        "candle_type": candle_file.candle_type,
+    }
+    for position, (name, value) in enumerate(columns.items()):
+        column = pa.DictionaryArray.from_arrays(indices, pa.array([value], pa.string()))
+        table = table.add_column(position, name, column)
+    return table
+
+
+def last_date(table: pa.Table) -> str | None:
+    """The newest candle (ISO, UTC), the file's watermark; None for no rows."""
+    newest = pc.max(table["date"]).as_py()
+    return None if newest is None else newest.isoformat()
 
 
 def _parse(timestamp: str):  # noqa: ANN202 - datetime

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from freqai_swing.warehouse import backtests, candles, models, trade_db
 from freqai_swing.warehouse.errors import WarehouseInputError
@@ -31,6 +32,13 @@ from freqai_swing.warehouse.performance import update_model_performance
 from freqai_swing.warehouse.schema import KEYS, TABLES, create_tables
 
 logger = logging.getLogger(__name__)
+
+#: New candles only: an anti-join on the key stands in for an index on the largest table.
+OHLCV_INSERT = (
+    "INSERT INTO ohlcv SELECT i.exchange, i.pair, i.timeframe, i.candle_type, i.date, "  # noqa: S608
+    "i.open, i.high, i.low, i.close, i.volume FROM incoming i "
+    f"ANTI JOIN ohlcv USING ({', '.join(KEYS['ohlcv'])})"
+)
 
 
 class Progress(Protocol):
@@ -66,7 +74,9 @@ class ExportSources:
             models=existing(userdir / "models"),
             paper_dbs=tuple(sorted(userdir.glob("tradesv3*dryrun*.sqlite"))),
             live_dbs=tuple(
-                path for path in sorted(userdir.glob("tradesv3*.sqlite")) if "dryrun" not in path.name
+                path
+                for path in sorted(userdir.glob("tradesv3*.sqlite"))
+                if "dryrun" not in path.name
             ),
         )
 
@@ -137,11 +147,13 @@ def _working_copy(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         shutil.copyfile(warehouse, copy)
     connection = duckdb.connect(str(copy))
     try:
+        connection.execute("BEGIN TRANSACTION")  # one commit, not one per statement
         create_tables(connection)
         yield connection
+        connection.execute("COMMIT")
         connection.execute("CHECKPOINT")
         connection.close()
-        os.replace(copy, warehouse)
+        copy.replace(warehouse)
     except BaseException:
         connection.close()
         copy.unlink(missing_ok=True)
@@ -178,6 +190,7 @@ class _SourceLog:
         self.connection = connection
         rows = connection.execute("SELECT path, size, mtime_ns, watermark FROM sources").fetchall()
         self.known = {path: (size, mtime, watermark) for path, size, mtime, watermark in rows}
+        self.pending: list[tuple[str, str, int, int, str | None, int]] = []
 
     @staticmethod
     def stat(path: Path) -> tuple[int, int]:
@@ -193,13 +206,20 @@ class _SourceLog:
         return None if known is None else known[2]
 
     def record(self, path: Path, kind: str, rows: int, watermark: str | None = None) -> None:
+        """Remember a file as read (written with the next ``flush``, in the same transaction)."""
         size, mtime = self.stat(path)
         key = str(path.resolve())
-        self.connection.execute(
-            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-            [key, kind, size, mtime, watermark, rows],
-        )
+        self.pending.append((key, kind, size, mtime, watermark, rows))
         self.known[key] = (size, mtime, watermark)
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        frame = pd.DataFrame(
+            self.pending, columns=["path", "kind", "size", "mtime_ns", "watermark", "rows_read"]
+        ).assign(exported_at=pd.Timestamp.now(tz="UTC").tz_localize(None))
+        self.pending = []
+        _insert(self.connection, "sources", frame, replace=True)
 
 
 def export_warehouse(
@@ -222,6 +242,7 @@ def export_warehouse(
         for mode, paths in (("paper", sources.paper_dbs), ("live", sources.live_dbs)):
             for path in paths:
                 _export_trade_db(connection, log, path, mode, summary, sources.lock_timeout)
+        log.flush()
         link_trades_to_models(connection)
         update_model_performance(connection)
         summary.rows_added = {
@@ -242,36 +263,29 @@ def _export_candles(
     summary: ExportSummary,
     progress: Progress,
 ) -> None:
+    """Read the changed files' new candles into one Arrow table and insert it in one statement."""
     files = candles.find_candle_files(datadir)
     task = progress.add_task("candles", total=len(files))
+    tables, read = [], []
     for candle_file in files:
         if log.unchanged(candle_file.path):
             summary.files_unchanged += 1
         else:
-            after = log.watermark(candle_file.path)
-            table = candles.read_candles(candle_file, after)
-            connection.register("incoming", table)
-            try:
-                connection.execute(
-                    "INSERT OR IGNORE INTO ohlcv SELECT ?, ?, ?, ?, date, open, high, low, close, "
-                    "volume FROM incoming",
-                    [
-                        candle_file.exchange,
-                        candle_file.pair,
-                        candle_file.timeframe,
-                        candle_file.candle_type,
-                    ],
-                )
-            finally:
-                connection.unregister("incoming")
-            last = connection.execute(
-                "SELECT max(date) FROM ohlcv WHERE exchange = ? AND pair = ? AND timeframe = ? "
-                "AND candle_type = ?",
-                [candle_file.exchange, candle_file.pair, candle_file.timeframe, candle_file.candle_type],
-            ).fetchall()[0][0]
-            summary.count_read("candles", table.num_rows)
-            log.record(candle_file.path, "candles", table.num_rows, None if last is None else last.isoformat())
+            table = candles.read_candles(candle_file, log.watermark(candle_file.path))
+            tables.append(candles.keyed(table, candle_file))
+            read.append((candle_file, table))
         progress.advance(task)
+    if tables:
+        connection.register("incoming", pa.concat_tables(tables))
+        try:
+            connection.execute(OHLCV_INSERT)
+        finally:
+            connection.unregister("incoming")
+    for candle_file, table in read:
+        last = candles.last_date(table) or log.watermark(candle_file.path)
+        summary.count_read("candles", table.num_rows)
+        log.record(candle_file.path, "candles", table.num_rows, last)
+    log.flush()
 
 
 def _export_models(
@@ -282,12 +296,8 @@ def _export_models(
     progress: Progress,
 ) -> None:
     folders = models.find_model_folders(models_dir)
-    work = [
-        (folder, sub) for folder in folders for sub in models.sub_train_folders(folder)
-    ]
-    predictions = [
-        (folder, path) for folder in folders for path in models.prediction_files(folder)
-    ]
+    work = [(folder, sub) for folder in folders for sub in models.sub_train_folders(folder)]
+    predictions = [(folder, path) for folder in folders for path in models.prediction_files(folder)]
     task = progress.add_task("models", total=len(work) + len(predictions))
     versions, features = [], []
     for folder, sub in work:
@@ -436,7 +446,7 @@ def export_parquet(
                 f"COPY (SELECT * FROM {name} ORDER BY {', '.join(KEYS[name])}) "  # noqa: S608
                 f"TO '{partial}' (FORMAT parquet)"
             )
-            os.replace(partial, target)
+            partial.replace(target)
             written.append(target)
     finally:
         connection.close()

@@ -50,14 +50,20 @@ def find_model_folders(models_dir: Path) -> list[ModelFolder]:
     folders = []
     for path in sorted(p for p in models_dir.iterdir() if p.is_dir()):
         params = _json(path / "run_params.json") if (path / "run_params.json").exists() else {}
-        pairs = _json(path / "pair_dictionary.json") if (path / "pair_dictionary.json").exists() else {}
+        pairs = (
+            _json(path / "pair_dictionary.json") if (path / "pair_dictionary.json").exists() else {}
+        )
         stake = params.get("stake_currency")
-        coin_to_pair = {pair.split("/")[0].upper(): pair for pair in [*params.get("pairs", []), *pairs]}
+        coin_to_pair = {
+            pair.split("/")[0].upper(): pair for pair in [*params.get("pairs", []), *pairs]
+        }
         if stake:
             for sub in path.glob("sub-train-*"):
                 match = _SUB_TRAIN.match(sub.name)
                 if match:
-                    coin_to_pair.setdefault(match["coin"].upper(), f"{match['coin'].upper()}/{stake}")
+                    coin_to_pair.setdefault(
+                        match["coin"].upper(), f"{match['coin'].upper()}/{stake}"
+                    )
         freqai = params.get("freqai", {})
         identifier = freqai.get("identifier") or path.name
         folders.append(
@@ -161,7 +167,9 @@ def _training_window(
             column = pd.to_datetime(column, utc=True).dt.tz_localize(None)
             return column.min(), column.max()
         except Exception as error:  # noqa: BLE001 - fall back to the configured window
-            logger.warning("%s: unreadable training dates (%s); using the config.", sub_train, error)
+            logger.warning(
+                "%s: unreadable training dates (%s); using the config.", sub_train, error
+            )
     if folder.train_period_days is None:
         return None, trained_at
     return trained_at - pd.Timedelta(days=float(folder.train_period_days)), trained_at

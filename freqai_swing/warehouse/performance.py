@@ -22,7 +22,7 @@ VERSIONS_SQL = """
            identifier || '@' || epoch(trained_at)::BIGINT AS model_version,
            count(*)::INTEGER AS pairs, min(train_start) AS train_start, max(train_end) AS train_end,
            lead(trained_at) OVER (PARTITION BY identifier ORDER BY trained_at) AS active_until,
-           avg(validation_skill) AS mean_validation_skill
+           avg(validation_skill ORDER BY pair) AS mean_validation_skill
     FROM model_versions GROUP BY identifier, trained_at
 """
 
@@ -32,13 +32,14 @@ BACKTEST_TRADES_SQL = """
     FROM trades t JOIN backtest_runs r ON t.source = r.source
     WHERE t.mode = 'backtest' AND t.model_version IS NOT NULL AND NOT t.is_open
     QUALIFY t.source = max(t.source) OVER (PARTITION BY t.identifier)
+    ORDER BY t.close_date, t.source, t.trade_id
 """
 
+# Ordered, and summed in pandas: the same rows give the same figures to the last bit.
 TRADED_SQL = """
-    SELECT model_version, mode, count(*)::INTEGER AS trades, sum(profit_abs) AS profit_abs,
-           avg(CASE WHEN profit_abs > 0 THEN 1.0 ELSE 0.0 END) AS win_rate,
-           max(open_date) AS last_open
-    FROM trades WHERE model_version IS NOT NULL AND NOT is_open GROUP BY ALL
+    SELECT model_version, mode, profit_abs FROM trades
+    WHERE model_version IS NOT NULL AND NOT is_open AND mode IN ('paper', 'live')
+    ORDER BY close_date, source, trade_id
 """
 
 
@@ -48,7 +49,9 @@ def _backtest_figures(trades: pd.DataFrame, start: Any, end: Any) -> dict[str, A
     balance = float(trades["starting_balance"].iloc[0] or 1.0)
     end = end if pd.notna(end) else trades["close_date"].max()
     try:
-        drawdown = calculate_max_drawdown(trades, starting_balance=balance).relative_account_drawdown
+        drawdown = calculate_max_drawdown(
+            trades, starting_balance=balance
+        ).relative_account_drawdown
     except ValueError:  # no losing stretch at all
         drawdown = 0.0
     return {
@@ -67,7 +70,17 @@ def update_model_performance(connection: duckdb.DuckDBPyConnection) -> None:
     if versions.empty:
         return
     backtest = connection.execute(BACKTEST_TRADES_SQL).df()
-    traded = connection.execute(TRADED_SQL).df()
+    traded = (
+        connection.execute(TRADED_SQL)
+        .df()
+        .assign(win=lambda frame: (frame["profit_abs"] > 0).astype(float))
+        .groupby(["model_version", "mode"], as_index=False, sort=True)
+        .agg(
+            trades=("profit_abs", "size"),
+            profit_abs=("profit_abs", "sum"),
+            win_rate=("win", "mean"),
+        )
+    )
     kept = connection.execute(
         "SELECT model_version, status, status_source FROM model_performance "
         "WHERE status_source <> 'export'"
@@ -79,7 +92,9 @@ def update_model_performance(connection: duckdb.DuckDBPyConnection) -> None:
         trades = by_version.get(version.model_version, backtest.iloc[0:0])
         row.update(_backtest_figures(trades, version.trained_at, version.active_until))
         for mode in ("paper", "live"):
-            match = traded[(traded["model_version"] == version.model_version) & (traded["mode"] == mode)]
+            match = traded[
+                (traded["model_version"] == version.model_version) & (traded["mode"] == mode)
+            ]
             row[f"{mode}_trades"] = int(match["trades"].sum()) if len(match) else 0
             row[f"{mode}_profit_abs"] = float(match["profit_abs"].sum()) if len(match) else None
             row[f"{mode}_win_rate"] = float(match["win_rate"].iloc[0]) if len(match) else None

@@ -1,7 +1,10 @@
 """The warehouse's tables and their unique keys.
 
-Every table has a primary key, so that an export inserting the same source twice adds nothing
-(``INSERT OR IGNORE``) and a source that changed replaces its own rows (``INSERT OR REPLACE``).
+Every table has a unique key (``KEYS``), so that an export inserting the same source twice adds
+nothing and a source that changed replaces its own rows. All but ``ohlcv`` hold it as their
+primary key (``INSERT OR IGNORE`` / ``INSERT OR REPLACE``). ``ohlcv``, by far the largest table,
+is bulk-loaded: an index would double its load time, so its key is kept by inserting with an
+anti-join on the key (and candle files with repeated dates are refused).
 All timestamps are UTC, stored as DuckDB ``TIMESTAMP`` (no time-zone extension needed).
 """
 
@@ -18,8 +21,7 @@ TABLES: Final[dict[str, str]] = {
             timeframe VARCHAR NOT NULL,
             candle_type VARCHAR NOT NULL,
             date TIMESTAMP NOT NULL,
-            open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE,
-            PRIMARY KEY (exchange, pair, timeframe, candle_type, date)
+            open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE
         )""",
     "model_versions": """
         CREATE TABLE IF NOT EXISTS model_versions (
@@ -168,7 +170,7 @@ TABLES: Final[dict[str, str]] = {
         )""",
 }
 
-#: Each table's unique key (also its primary key above).
+#: Each table's unique key (its primary key above, except for ``ohlcv``).
 KEYS: Final[dict[str, tuple[str, ...]]] = {
     "ohlcv": ("exchange", "pair", "timeframe", "candle_type", "date"),
     "model_versions": ("identifier", "pair", "trained_at"),

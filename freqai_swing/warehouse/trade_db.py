@@ -43,7 +43,7 @@ class TradeDbTables:
 
 @contextmanager
 def open_read_only(path: Path, timeout: float) -> Iterator[sqlite3.Connection]:
-    """A ``mode=ro`` connection: never writes, never creates the file, waits ``timeout`` on locks."""
+    """A ``mode=ro`` connection: never writes or creates the file; waits ``timeout`` on locks."""
     if not path.is_file():
         raise WarehouseInputError(path, "trade database does not exist")
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)

@@ -33,13 +33,25 @@ def main() -> None:
     init_db(f"sqlite:///{args.database}")
     known = {trade.id for trade in Trade.get_trades_proxy()}
     for number, data in enumerate(trades, start=1):
-        record = dict(data, trade_id=number, strategy="SwingClassifierStrategy",
-                      exchange="binance", timeframe=60, quote_currency="USDT")
+        record = dict(
+            data,
+            trade_id=number,
+            strategy="SwingClassifierStrategy",
+            exchange="binance",
+            timeframe=60,
+            quote_currency="USDT",
+        )
         for order in record["orders"]:
             order["status"] = "closed"
         if args.open_last and number == len(trades):
-            record.update(is_open=True, close_timestamp=None, close_rate=None,
-                          profit_ratio=None, profit_abs=None, exit_reason=None)
+            record.update(
+                is_open=True,
+                close_timestamp=None,
+                close_rate=None,
+                profit_ratio=None,
+                profit_abs=None,
+                exit_reason=None,
+            )
             record["orders"] = [order for order in record["orders"] if order["ft_is_entry"]]
         if number in known:
             existing = Trade.get_trades_proxy(is_open=None)

@@ -13,10 +13,10 @@ import pyarrow.feather as feather
 import pyarrow.parquet as parquet
 import pytest
 
-from freqai_swing.warehouse import export_parquet, export_warehouse
+from freqai_swing.warehouse import ExportSources, export_parquet, export_warehouse
 from freqai_swing.warehouse.schema import KEYS, TABLES
 from tests.conftest import SAMPLE_DATADIR
-from tests.freqai_swing.warehouse.conftest import ExportedRun, full_sources, make_trade_db
+from tests.freqai_swing.conftest import ExportedRun, full_sources, make_trade_db
 
 pytestmark = pytest.mark.slow
 
@@ -37,18 +37,27 @@ def table_digest(warehouse: Path) -> dict[str, str]:
     digests = {}
     for table, key in KEYS.items():
         order = ", ".join(key)
-        rows = query(warehouse, f"SELECT * EXCLUDE (exported_at) FROM {table} ORDER BY {order}"
-                     if table == "sources" else f"SELECT * FROM {table} ORDER BY {order}")
-        digests[table] = hashlib.sha256(rows.to_csv(index=False, float_format="%.10g").encode()).hexdigest()
+        rows = query(
+            warehouse,
+            f"SELECT * EXCLUDE (exported_at) FROM {table} ORDER BY {order}"
+            if table == "sources"
+            else f"SELECT * FROM {table} ORDER BY {order}",
+        )
+        digests[table] = hashlib.sha256(
+            rows.to_csv(index=False, float_format="%.10g").encode()
+        ).hexdigest()
     return digests
 
 
 def test_the_warehouse_holds_every_candle_trade_and_model(exported: ExportedRun) -> None:
     warehouse = exported.warehouse
-    candle_rows = sum(feather.read_table(path).num_rows for path in SAMPLE_DATADIR.glob("*.feather"))
+    candle_rows = sum(
+        feather.read_table(path).num_rows for path in SAMPLE_DATADIR.glob("*.feather")
+    )
     assert query(warehouse, "SELECT count(*) n FROM ohlcv")["n"][0] == candle_rows
-    btc = query(warehouse, "SELECT * FROM ohlcv WHERE pair = 'BTC/USDT' AND timeframe = '1h' "
-                "ORDER BY date")
+    btc = query(
+        warehouse, "SELECT * FROM ohlcv WHERE pair = 'BTC/USDT' AND timeframe = '1h' ORDER BY date"
+    )
     original = pd.read_feather(SAMPLE_DATADIR / "BTC_USDT-1h.feather")
     np.testing.assert_array_equal(btc["close"], original["close"])
     assert (btc["date"] == original["date"].dt.tz_localize(None)).all()
@@ -59,9 +68,14 @@ def test_the_warehouse_holds_every_candle_trade_and_model(exported: ExportedRun)
     assert trades["profit_abs"].sum() == pytest.approx(expected["profit_abs"].sum())
     assert (trades["fee_open"] == 0.0015).all() and (trades["fee_close"] == 0.0015).all()
     assert set(trades["strategy"]) == {"SwingClassifierStrategy"}
-    orders = query(warehouse, "SELECT trade_id, count(*) n, sum(is_entry::INT) entries FROM orders "
-                   "WHERE source LIKE 'backtest:%' GROUP BY trade_id")
-    assert len(orders) == len(trades) and (orders["n"] == 2).all() and (orders["entries"] == 1).all()
+    orders = query(
+        warehouse,
+        "SELECT trade_id, count(*) n, sum(is_entry::INT) entries FROM orders "
+        "WHERE source LIKE 'backtest:%' GROUP BY trade_id",
+    )
+    assert (
+        len(orders) == len(trades) and (orders["n"] == 2).all() and (orders["entries"] == 1).all()
+    )
 
     stats = exported.run.backtest_stats()["strategy"]["SwingClassifierStrategy"]
     run = query(warehouse, "SELECT * FROM backtest_runs").iloc[0]
@@ -75,8 +89,11 @@ def test_the_warehouse_holds_every_candle_trade_and_model(exported: ExportedRun)
     assert len(versions) == len(folders) == 2 * 3  # two pairs, three windows
     assert (versions["train_end"] < versions["trained_at"]).all()
     assert (versions["freqaimodel"] == "SwingXGBoostClassifier").all()
-    features = query(warehouse, "SELECT identifier, pair, trained_at, count(*) n, "
-                     "sum(importance) total FROM features GROUP BY ALL")
+    features = query(
+        warehouse,
+        "SELECT identifier, pair, trained_at, count(*) n, "
+        "sum(importance) total FROM features GROUP BY ALL",
+    )
     assert (features["n"] > 100).all()
     assert features["total"].to_numpy() == pytest.approx(1.0), "saved models: importances known"
     prediction_rows = sum(
@@ -109,7 +126,8 @@ def test_every_trade_names_the_model_that_predicted_its_signal(exported: Exporte
 def test_the_dry_run_database_exports_as_paper_trades(exported: ExportedRun) -> None:
     both = query(
         exported.warehouse,
-        """SELECT b.pair, b.open_date, b.profit_abs AS backtest_profit, p.profit_abs AS paper_profit,
+        """SELECT b.pair, b.open_date, b.profit_abs AS backtest_profit,
+                  p.profit_abs AS paper_profit,
                   b.model_version AS backtest_model, p.model_version AS paper_model, p.exchange
            FROM trades b JOIN trades p ON b.pair = p.pair AND b.open_date = p.open_date
            WHERE b.mode = 'backtest' AND p.mode = 'paper'""",
@@ -137,8 +155,10 @@ def test_model_performance_has_one_row_per_version(exported: ExportedRun) -> Non
         assert np.isfinite(row.backtest_sharpe) and np.isfinite(row.backtest_sortino)
         assert 0 <= row.backtest_max_drawdown < 1
     assert (performance["status"] == "testing").all(), "nothing traded live"
-    assert (performance["active_until"].iloc[:-1].to_numpy()
-            == performance["trained_at"].iloc[1:].to_numpy()).all()
+    assert (
+        performance["active_until"].iloc[:-1].to_numpy()
+        == performance["trained_at"].iloc[1:].to_numpy()
+    ).all()
 
 
 def test_a_second_export_reads_nothing_and_adds_nothing(
@@ -156,6 +176,23 @@ def test_a_second_export_reads_nothing_and_adds_nothing(
     }
 
 
+def test_candles_read_again_add_no_duplicate(exported: ExportedRun, tmp_path: Path) -> None:
+    """The same candles under another path are read again and keyed away: no new row."""
+    datadir = tmp_path / "binance"
+    shutil.copytree(SAMPLE_DATADIR, datadir)
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(exported.warehouse, warehouse)
+    summary = export_warehouse(warehouse, ExportSources(datadir=datadir))
+    assert summary.rows_read["candles"] == query(warehouse, "SELECT count(*) n FROM ohlcv")["n"][0]
+    assert summary.rows_added["ohlcv"] == 0
+    duplicates = query(
+        warehouse,
+        "SELECT count(*) n FROM (SELECT 1 FROM ohlcv GROUP BY "
+        f"{', '.join(KEYS['ohlcv'])} HAVING count(*) > 1)",
+    )
+    assert duplicates["n"][0] == 0
+
+
 def test_a_rerun_reads_only_new_candles_and_trades(exported: ExportedRun, tmp_path: Path) -> None:
     datadir = tmp_path / "binance"
     datadir.mkdir()
@@ -163,8 +200,9 @@ def test_a_rerun_reads_only_new_candles_and_trades(exported: ExportedRun, tmp_pa
     candles.iloc[:-100].reset_index(drop=True).to_feather(datadir / "SOL_USDT-1h.feather")
     database = tmp_path / "tradesv3.dryrun.sqlite"
     make_trade_db(exported.result_zip, database, "--first", "10", "--open-last")
-    sources = full_sources(exported.run.userdir, database, datadir=datadir, models=None,
-                           backtest_results=None)
+    sources = full_sources(
+        exported.run.userdir, database, datadir=datadir, models=None, backtest_results=None
+    )
     warehouse = tmp_path / "warehouse.duckdb"
     first = export_warehouse(warehouse, sources)
     assert first.rows_read == {"candles": len(candles) - 100, "paper_trades": 10}

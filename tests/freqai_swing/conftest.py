@@ -1,4 +1,5 @@
-"""One small real FreqAI backtest, a dry-run database made from its trades, and their export.
+"""Warehouse and report fixtures: one small real FreqAI backtest, a dry-run database made from its
+trades, and their export.
 
 Session-scoped: every warehouse and report test reads the same run (about half a minute).
 """
@@ -56,9 +57,19 @@ def full_sources(userdir: Path, paper_db: Path, **changes) -> ExportSources:
 def make_trade_db(result_zip: Path, database: Path, *options: str) -> None:
     """Write Freqtrade ``Trade``/``Order`` rows from the backtest's trades (in a subprocess)."""
     completed = subprocess.run(
-        [sys.executable, "-m", "tests.freqai_swing.warehouse.make_trade_db", str(result_zip),
-         str(database), *options],
-        cwd=REPO_ROOT, env=bundle_environment(), capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "tests.freqai_swing.warehouse.make_trade_db",
+            str(result_zip),
+            str(database),
+            *options,
+        ],
+        cwd=REPO_ROOT,
+        env=bundle_environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]

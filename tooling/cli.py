@@ -32,7 +32,17 @@ def demo_arguments(freqaimodel: str, timerange: str) -> list[str]:
 
 
 def _command_demo(args: argparse.Namespace) -> int:
-    return run_offline(demo_arguments(args.freqaimodel, args.timerange), datadir=args.datadir)
+    """Backtest, then (unless --no-report) export into the warehouse and write the report."""
+    code = run_offline(demo_arguments(args.freqaimodel, args.timerange), datadir=args.datadir)
+    if code != 0 or args.no_report:
+        return code
+    userdir = REPO_ROOT / "user_data"
+    warehouse = argparse.Namespace(
+        warehouse=userdir / "warehouse.duckdb", userdir=userdir, datadir=args.datadir,
+        backtest_results=None, models=None, paper_db=[], live_db=[], only_named=False,
+        parquet=None, parquet_tables=None, output=userdir / "report.html", source=None,
+    )  # fmt: skip
+    return _command_export(warehouse) or _command_report(warehouse)
 
 
 def _command_offline(args: argparse.Namespace) -> int:
@@ -93,8 +103,8 @@ def _command_export(args: argparse.Namespace) -> int:
         "Exported into %s in %.1f s: read %s; added %s; %d files unchanged.",
         args.warehouse,
         summary.seconds,
-        summary.rows_read or "nothing new",
-        {table: rows for table, rows in summary.rows_added.items() if rows},
+        {kind: rows for kind, rows in summary.rows_read.items() if rows} or "nothing new",
+        {table: rows for table, rows in summary.rows_added.items() if rows} or "nothing",
         summary.files_unchanged,
     )
     return 0
@@ -129,10 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="freqai-swing", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo", help="FreqAI backtest on the bundled candles, offline")
+    demo = commands.add_parser(
+        "demo",
+        help="FreqAI backtest on the bundled candles, offline, then export and HTML report",
+    )
     demo.add_argument("--freqaimodel", default="SwingXGBoostClassifier")
     demo.add_argument("--timerange", default=DEMO_TIMERANGE)
     demo.add_argument("--datadir", type=Path, default=DEFAULT_DATADIR)
+    demo.add_argument(
+        "--no-report", action="store_true", help="backtest only: no warehouse export or report"
+    )
     demo.set_defaults(handler=_command_demo)
 
     offline = commands.add_parser(

@@ -63,7 +63,13 @@ def main() -> None:
                 continue
         Trade.session.add(Trade.from_json(json.dumps(record)))
     Trade.commit()
-    print(json.dumps({"trades": len(Trade.get_trades_proxy())}))
+    count = len(Trade.get_trades_proxy())
+    # Close like a stopping bot: SQLite folds the write-ahead log into the file, so a plain copy
+    # of the file holds every trade.
+    engine = Trade.session.get_bind()
+    Trade.session.remove()
+    engine.dispose()
+    print(json.dumps({"trades": count}))
 
 
 if __name__ == "__main__":

@@ -301,6 +301,7 @@ def _export_models(
     work = [(folder, sub) for folder in folders for sub in models.sub_train_folders(folder)]
     predictions = [(folder, path) for folder in folders for path in models.prediction_files(folder)]
     task = progress.add_task("models", total=len(work) + len(predictions))
+    # A live folder's predictions depend on its versions: read versions first, then predictions.
     versions, features = [], []
     for folder, sub in work:
         metadata = next(iter(sub.glob("*_metadata.json")), sub)
@@ -328,6 +329,35 @@ def _export_models(
         progress.advance(task)
     if frames:
         _insert(connection, "predictions", pd.concat(frames, ignore_index=True), replace=True)
+    for folder in folders:
+        path = models.historic_predictions_file(folder)
+        if path is None:
+            continue
+        if log.unchanged(path):
+            summary.files_unchanged += 1
+            continue
+        frame = models.read_historic_predictions(folder, path, log.watermark(path))
+        if len(frame):
+            _insert_live_predictions(connection, frame)
+        summary.count_read("live_predictions", len(frame))
+        last = None if frame.empty else frame["date"].max().isoformat()
+        log.record(path, "live_predictions", len(frame), last or log.watermark(path))
+
+
+def _insert_live_predictions(connection: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+    """A bot's predictions, each tagged with the latest model trained before its candle."""
+    connection.register("incoming", frame)
+    try:
+        connection.execute(
+            """INSERT OR REPLACE INTO predictions
+               SELECT i.identifier, i.pair, i.date, m.trained_at, i.predicted_class,
+                      i.p_down, i.p_flat, i.p_up, i.do_predict,
+                      coalesce(i.validation_skill, m.validation_skill)
+               FROM incoming i ASOF LEFT JOIN model_versions m
+                 ON i.identifier = m.identifier AND i.pair = m.pair AND i.date >= m.trained_at"""
+        )
+    finally:
+        connection.unregister("incoming")
 
 
 def _export_backtests(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,6 +193,54 @@ def _importances(sub_train: Path, feature_names: list[str]) -> np.ndarray:
     return values if len(values) == len(feature_names) else empty
 
 
+def historic_predictions_file(folder: ModelFolder) -> Path | None:
+    """A dry-run or live bot's ``historic_predictions.pkl`` (FreqAI's own record), if any."""
+    path = folder.path / "historic_predictions.pkl"
+    return path if path.is_file() else None
+
+
+def read_historic_predictions(folder: ModelFolder, path: Path, after: str | None) -> pd.DataFrame:
+    """A bot's predictions per pair after ``after`` (ISO, UTC); the model is matched later.
+
+    FreqAI zero-fills the candles a bot was down for; those rows keep ``do_predict`` 0.
+    """
+    try:
+        with path.open("rb") as stream:
+            history = pickle.load(stream)  # noqa: S301 - FreqAI's own file, as FreqAI loads it
+    except Exception as error:  # noqa: BLE001 - any unreadable file is named
+        raise WarehouseInputError(path, f"unreadable historic predictions ({error})") from None
+    if not isinstance(history, dict):
+        raise WarehouseInputError(path, "historic predictions are not a per-pair dictionary")
+    frames = []
+    for pair, frame in history.items():
+        if "date_pred" not in frame:
+            raise WarehouseInputError(path, f"{pair}: no 'date_pred' column")
+        dates = pd.to_datetime(frame["date_pred"], utc=True).dt.tz_localize(None)
+        keep = dates > pd.Timestamp(after) if after else np.ones(len(frame), dtype=bool)
+        frames.append(_prediction_frame(folder.identifier, pair, dates[keep], frame[keep], pd.NaT))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _prediction_frame(
+    identifier: str, pair: str, dates: pd.Series, frame: pd.DataFrame, trained_at: Any
+) -> pd.DataFrame:
+    label = next((column for column in frame.columns if str(column).startswith("&")), None)
+    out = pd.DataFrame(
+        {
+            "identifier": identifier,
+            "pair": pair,
+            "date": dates.to_numpy(),
+            "trained_at": trained_at,
+            "predicted_class": frame[label].astype("string").to_numpy() if label else None,
+        }
+    )
+    for name in CLASS_ORDER:
+        out[f"p_{name}"] = frame[name].astype("float64").to_numpy() if name in frame else np.nan
+    for column in ("do_predict", "validation_skill"):
+        out[column] = frame[column].astype("float64").to_numpy() if column in frame else np.nan
+    return out
+
+
 def read_predictions(folder: ModelFolder, path: Path) -> pd.DataFrame:
     """One backtest window's predictions of one pair, tagged with its model version."""
     match = _PREDICTION.match(path.name)
@@ -202,18 +251,8 @@ def read_predictions(folder: ModelFolder, path: Path) -> pd.DataFrame:
         raise WarehouseInputError(path, f"unreadable prediction file ({error})") from None
     if "date" not in frame:
         raise WarehouseInputError(path, "prediction file has no 'date' column")
-    label = next((column for column in frame.columns if column.startswith("&")), None)
-    out = pd.DataFrame(
-        {
-            "identifier": folder.identifier,
-            "pair": folder.pair_of(match["coin"]),
-            "date": pd.to_datetime(frame["date"], utc=True).dt.tz_localize(None),
-            "trained_at": pd.Timestamp(int(match["stamp"]), unit="s"),
-            "predicted_class": frame[label].astype("string") if label else None,
-        }
+    dates = pd.to_datetime(frame["date"], utc=True).dt.tz_localize(None)
+    trained_at = pd.Timestamp(int(match["stamp"]), unit="s")
+    return _prediction_frame(
+        folder.identifier, folder.pair_of(match["coin"]), dates, frame, trained_at
     )
-    for name in CLASS_ORDER:
-        out[f"p_{name}"] = frame[name].astype("float64") if name in frame else np.nan
-    out["do_predict"] = frame["do_predict"] if "do_predict" in frame else np.nan
-    out["validation_skill"] = frame["validation_skill"] if "validation_skill" in frame else np.nan
-    return out

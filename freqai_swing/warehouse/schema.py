@@ -55,7 +55,7 @@ TABLES: Final[dict[str, str]] = {
             identifier VARCHAR NOT NULL,
             pair VARCHAR NOT NULL,
             date TIMESTAMP NOT NULL,
-            trained_at TIMESTAMP NOT NULL,
+            trained_at TIMESTAMP,
             predicted_class VARCHAR,
             p_down DOUBLE, p_flat DOUBLE, p_up DOUBLE,
             do_predict DOUBLE,

@@ -28,6 +28,7 @@ from scipy.optimize import minimize
 from sklearn.isotonic import IsotonicRegression
 
 from freqai_swing.labels import CLASS_ORDER
+from freqai_swing.metrics import PROBABILITY_FLOOR, classification_metrics, log_loss
 from freqai_swing.models.boosting import (
     FloatMatrix,
     LightGBMSwingModel,
@@ -42,8 +43,6 @@ from freqai_swing.settings import EnsembleMember, ModelSettings, OptunaSettings
 
 logger = logging.getLogger(__name__)
 
-#: Floor of any probability that enters a logarithm.
-PROBABILITY_FLOOR: Final = 1e-6
 #: A fold whose training rows are fewer than this is skipped (its rows get no vote).
 MIN_FOLD_TRAINING_ROWS: Final = 200
 
@@ -86,35 +85,6 @@ def purged_folds(
         keep = ((stamps < start - purge) | (stamps > end + embargo)).to_numpy()
         splits.append(PurgedSplit(positions[keep], block))
     return splits
-
-
-def log_loss(probabilities: FloatMatrix, labels: npt.NDArray[np.int64]) -> float:
-    """Mean negative log-probability of the true class (nats per row)."""
-    picked = probabilities[np.arange(len(labels)), labels]
-    return float(-np.log(np.clip(picked, PROBABILITY_FLOOR, 1.0)).mean())
-
-
-def brier_score(probabilities: FloatMatrix, labels: npt.NDArray[np.int64]) -> float:
-    """Mean squared distance to the one-hot truth, summed over classes."""
-    truth = np.eye(len(CLASS_ORDER))[labels]
-    return float(((probabilities - truth) ** 2).sum(axis=1).mean())
-
-
-def balanced_accuracy(probabilities: FloatMatrix, labels: npt.NDArray[np.int64]) -> float:
-    """Mean recall over the classes present (chance = 1 / number of classes)."""
-    predicted = probabilities.argmax(axis=1)
-    recalls = [(predicted[labels == k] == k).mean() for k in np.unique(labels)]
-    return float(np.mean(recalls))
-
-
-def classification_metrics(
-    probabilities: FloatMatrix, labels: npt.NDArray[np.int64]
-) -> dict[str, float]:
-    return {
-        "log_loss": log_loss(probabilities, labels),
-        "brier": brier_score(probabilities, labels),
-        "balanced_accuracy": balanced_accuracy(probabilities, labels),
-    }
 
 
 def nonnegative_weights(

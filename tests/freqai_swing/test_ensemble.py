@@ -13,6 +13,7 @@ import pytest
 
 from freqai_swing.features import basic_features
 from freqai_swing.labels import LabelConfig, triple_barrier_labels
+from freqai_swing.metrics import brier_score, log_loss
 from freqai_swing.models import ensemble as ensemble_module
 from freqai_swing.models.boosting import (
     FloatMatrix,
@@ -25,7 +26,6 @@ from freqai_swing.models.ensemble import (
     EnsembleMemberError,
     SigmoidCalibration,
     SwingEnsemble,
-    brier_score,
     nonnegative_weights,
     out_of_fold_probabilities,
     purged_folds,
@@ -137,7 +137,7 @@ def test_weights_are_nonnegative_and_favour_the_better_member(window) -> None:
     # mix is never worse than either member alone
     mix = weights[0] * good[rows] + weights[1] * flat
     labels = data.labels[rows]
-    losses = [ensemble_module.log_loss(p, labels) for p in (good[rows], flat, mix)]
+    losses = [log_loss(p, labels) for p in (good[rows], flat, mix)]
     assert losses[2] <= min(losses[:2]) + 1e-9
 
 

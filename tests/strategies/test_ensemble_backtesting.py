@@ -104,3 +104,19 @@ def test_reloaded_ensemble_predicts_and_a_corrupt_member_withholds(
     assert (do_predict == 0).all(), "never a prediction from a damaged ensemble"
     assert prediction[["down", "flat", "up"]].isna().all().all()
     assert member.name in caplog.text
+
+
+def test_backtest_scores_match_the_stored_predictions(ensemble_run: FreqtradeRun) -> None:
+    from freqai_swing.labels import LabelConfig
+    from tests.conftest import SAMPLE_DATADIR
+    from tooling.score_predictions import labelled_predictions, score
+
+    labels = LabelConfig(horizon_candles=24, barrier_pct=0.02)
+    joined = labelled_predictions(ensemble_run.userdir, SAMPLE_DATADIR, labels)
+    assert set(joined["pair"]) == set(PAIRS)
+    # two 30-day windows of hourly candles per pair, less the labels the data cannot close
+    assert len(PAIRS) * (WINDOWS * 30 * 24 - 24) <= len(joined) <= len(PAIRS) * WINDOWS * 30 * 24
+    figures = score(ensemble_run.userdir, SAMPLE_DATADIR, labels)
+    assert figures["rows"] == len(joined)
+    assert 0 < figures["log_loss"] < 2 and 0 <= figures["balanced_accuracy"] <= 1
+    assert figures["trades"] == len(ensemble_run.trades())

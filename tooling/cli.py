@@ -71,7 +71,7 @@ def _command_evaluate(args: argparse.Namespace) -> int:
     with Progress() as progress:
         task = progress.add_task("walk-forward backtests", total=len(request.runners) * args.splits)
         try:
-            evaluate(request, progress=lambda: progress.advance(task))
+            evaluate(request, lambda: progress.advance(task), workers=args.workers)
         except RuntimeError as error:
             log.error("%s", error)
             return 1
@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--gap-days", type=int, default=1)
     evaluation.add_argument("--end", help="last day of the last split (default: end of data)")
     evaluation.add_argument("--datadir", type=Path, default=DEFAULT_DATADIR)
+    evaluation.add_argument(
+        "--workers", type=int, default=1, help="backtests at once, fanned out over a local Ray"
+    )
     evaluation.add_argument("--output", type=Path, default=REPO_ROOT / "user_data" / "evaluation")
     evaluation.set_defaults(handler=_command_evaluate)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -236,7 +236,68 @@ def _chain(curves: Sequence[pd.Series]) -> pd.Series:
     return pd.concat(parts)
 
 
-def evaluate(request: EvaluationRequest, progress: Any | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SplitRun:
+    """What one backtest of one runner on one split left behind."""
+
+    runner: str
+    split: Split
+    userdir: Path
+
+
+def _backtest_all(
+    request: EvaluationRequest,
+    splits: Sequence[Split],
+    offline_overlay: Path,
+    workers: int,
+    progress: Callable[[], None] | None,
+) -> list[SplitRun]:
+    """Every (runner, split) backtest: one after the other, or fanned out over Ray.
+
+    With ``workers`` > 1, a local Ray cluster of that many CPUs runs the backtests as tasks
+    (pass ``RAY_ADDRESS`` to use an existing cluster instead); every task writes its own
+    userdir, so the figures do not depend on the order the tasks finish in.
+    """
+    jobs = [(RUNNERS[name], split) for name in request.runners for split in splits]
+    if workers <= 1:
+        runs = []
+        for runner, split in jobs:
+            runs.append(
+                SplitRun(
+                    runner.name, split, backtest_split(runner, split, request, offline_overlay)
+                )
+            )
+            if progress is not None:
+                progress()
+        return runs
+    import ray
+
+    ray.init(
+        num_cpus=workers, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True
+    )
+    try:
+        remote = ray.remote(num_cpus=1)(backtest_split)
+        pending = {
+            remote.remote(runner, split, request, offline_overlay): (runner, split)
+            for runner, split in jobs
+        }
+        done: dict[tuple[str, int], Path] = {}
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            runner, split = pending.pop(ready[0])
+            done[(runner.name, split.index)] = ray.get(ready[0])
+            if progress is not None:
+                progress()
+    finally:
+        ray.shutdown()
+    return [SplitRun(r.name, s, done[(r.name, s.index)]) for r, s in jobs]
+
+
+def evaluate(
+    request: EvaluationRequest,
+    progress: Callable[[], None] | None = None,
+    workers: int = 1,
+) -> dict[str, Any]:
     """Backtest every runner on every split and collect the figures (also written to disk)."""
     splits = walk_forward_splits(request.data_end, request.walk_forward)
     closes = load_closes(request.datadir, request.pairs)
@@ -256,34 +317,32 @@ def evaluate(request: EvaluationRequest, progress: Any | None = None) -> dict[st
         offline_overlay = write_offline_overlay(
             request.output / "offline-overlay.json", exchange.api_url
         )
-        for name in request.runners:
-            runner = RUNNERS[name]
-            per_split, curves, all_trades, userdirs = [], [], [], []
-            for split in splits:
-                userdir = backtest_split(runner, split, request, offline_overlay)
-                trades = load_trades(userdir)
-                curve = daily_equity(trades, closes, split, starting_balance)
-                figures = {
-                    "split": split.index,
-                    "test": split.timerange,
-                    **equity_figures(curve),
-                    **trade_figures(trades, split.test_start, split.test_end),
-                }
-                if runner.classifier:
-                    figures |= classifier_figures([userdir], request)
-                per_split.append(figures)
-                curves.append(curve)
-                all_trades.append(trades)
-                userdirs.append(userdir)
-                if progress is not None:
-                    progress()
-            overall = {
-                **equity_figures(_chain(curves)),
-                **trade_figures(pd.concat(all_trades), splits[0].test_start, splits[-1].test_end),
+        runs = _backtest_all(request, splits, offline_overlay, workers, progress)
+    for name in request.runners:
+        runner = RUNNERS[name]
+        mine = [run for run in runs if run.runner == name]
+        per_split, curves, all_trades = [], [], []
+        for run in mine:
+            trades = load_trades(run.userdir)
+            curve = daily_equity(trades, closes, run.split, starting_balance)
+            figures = {
+                "split": run.split.index,
+                "test": run.split.timerange,
+                **equity_figures(curve),
+                **trade_figures(trades, run.split.test_start, run.split.test_end),
             }
             if runner.classifier:
-                overall |= classifier_figures(userdirs, request)
-            results["runners"][name] = {"splits": per_split, "overall": overall}
+                figures |= classifier_figures([run.userdir], request)
+            per_split.append(figures)
+            curves.append(curve)
+            all_trades.append(trades)
+        overall = {
+            **equity_figures(_chain(curves)),
+            **trade_figures(pd.concat(all_trades), splits[0].test_start, splits[-1].test_end),
+        }
+        if runner.classifier:
+            overall |= classifier_figures([run.userdir for run in mine], request)
+        results["runners"][name] = {"splits": per_split, "overall": overall}
     (request.output / "evaluation.json").write_text(json.dumps(results, indent=2, default=str))
     (request.output / "evaluation.md").write_text(markdown_table(results))
     return results

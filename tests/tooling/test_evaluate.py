@@ -20,11 +20,11 @@ SETTINGS = WalkForwardSettings(splits=2, train_days=60, test_days=15)
 FEE = 0.0015
 
 
-def _run(output: Path) -> dict:
+def _run(output: Path, workers: int = 1) -> dict:
     request = request_from_arguments(
         ["swing-xgboost", "buy-and-hold"], PAIRS, SETTINGS, "2024-06-29", SAMPLE_DATADIR, output
     )
-    return evaluate(request)
+    return evaluate(request, workers=workers)
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +33,10 @@ def first(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     return _run(output), output
 
 
-def test_same_seed_and_data_give_an_identical_evaluation(first, tmp_path: Path) -> None:
+def test_a_rerun_on_two_ray_workers_gives_an_identical_evaluation(first, tmp_path: Path) -> None:
+    """Same seed and data, fresh models, backtests fanned out over 2 local Ray workers."""
     results, _ = first
-    again = _run(tmp_path)
+    again = _run(tmp_path, workers=2)
     assert json.dumps(again, default=str) == json.dumps(results, default=str)
 
 

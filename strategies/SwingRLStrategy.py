@@ -1,6 +1,7 @@
-"""Trade a PPO agent's partial entries and exits (``--strategy SwingRLStrategy --freqaimodel SwingPPO``).
+"""Trade a PPO agent's partial entries and exits.
 
-Use with ``-c config/base.json -c config/freqai.json -c config/rl.json``. The action-to-order
+Run with ``--strategy SwingRLStrategy --freqaimodel SwingPPO`` and ``-c config/base.json
+-c config/freqai.json -c config/rl.json``. The action-to-order
 mapping lives in :mod:`freqai_swing.rl.strategy`; this file holds the risk limits a user tunes.
 """
 

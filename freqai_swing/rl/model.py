@@ -70,6 +70,19 @@ class SwingPPOModel(BaseReinforcementLearningModel):
         self._rollers: dict[str, AgentRoller] = {}
 
     # --- training -------------------------------------------------------------------------
+    def drop_ohlc_from_df(self, df: DataFrame, dk: FreqaiDataKitchen) -> DataFrame:
+        """FreqAI's drop of the raw prices, tolerant of frames without them.
+
+        FreqAI's version raises on the empty test split (``test_size`` 0) and on prediction
+        frames already filtered to the training features.
+        """
+        if self.rl_config.get("drop_ohlc_from_features", True):
+            df.drop(columns=list(RAW_PRICE_COLUMNS), errors="ignore", inplace=True)
+            dk.training_features_list = [
+                name for name in dk.training_features_list if name not in RAW_PRICE_COLUMNS
+            ]
+        return df
+
     def set_train_and_eval_environments(
         self,
         data_dictionary: dict[str, DataFrame],
@@ -152,7 +165,7 @@ class SwingPPOModel(BaseReinforcementLearningModel):
         filtered, _ = dk.filter_features(
             unfiltered_df, dk.training_features_list, training_filter=False
         )
-        filtered = filtered.drop(columns=list(RAW_PRICE_COLUMNS), errors="ignore")
+        filtered = self.drop_ohlc_from_df(filtered, dk)
         features, _, _ = dk.feature_pipeline.transform(filtered, outlier_check=True)
         closes = unfiltered_df["%-raw_close"].to_numpy(dtype=np.float64)
         dates = unfiltered_df["date"].to_numpy() if "date" in unfiltered_df.columns else None

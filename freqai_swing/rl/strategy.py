@@ -31,6 +31,8 @@ from freqai_swing.strategy_base import SwingFreqaiStrategyBase, _replace_columns
 
 logger = logging.getLogger(__name__)
 
+#: Increases smaller than this share of the slot are skipped (fee-eating dust orders).
+MIN_ORDER_SHARE = 0.05
 _ACTION_NAMES = {action.value: action.name for action in SwingActions}
 _NAME_TO_FRACTION = {_ACTION_NAMES[index]: share for index, share in BUY_FRACTIONS.items()}
 
@@ -158,9 +160,11 @@ class SwingRLStrategyBase(SwingFreqaiStrategyBase):
         name = _ACTION_NAMES.get(action, "")
         if action in BUY_FRACTIONS and bool(candle.get("regime_long_ok", True)):
             slot = self.slot_capital(max_stake)
-            room = slot - trade.amount * current_entry_rate
+            # As in the environment, "fully invested" means the slot's cash is spent: the room
+            # is what the position cost so far, not its marked value (no top-ups after a dip).
+            room = slot - trade.stake_amount
             stake = min(BUY_FRACTIONS[action] * slot, room, max_stake)
-            if stake <= 0 or (min_stake is not None and stake < min_stake):
+            if stake < MIN_ORDER_SHARE * slot or (min_stake is not None and stake < min_stake):
                 return None
             return stake, name
         if action in SELL_FRACTIONS and action != SwingActions.sell_all.value:

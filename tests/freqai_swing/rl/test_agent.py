@@ -183,3 +183,17 @@ def test_the_model_refuses_bad_ppo_settings_and_another_algorithm() -> None:
         _prepare_rl_config(config)
     with pytest.raises(OperationalException, match="freqai.rl_config: missing"):
         _prepare_rl_config({"freqai": {}})
+
+
+def test_the_shipped_overlay_holds_the_seed_defaults() -> None:
+    import json
+
+    from tests.conftest import CONFIG_DIR
+
+    freqai = json.loads((CONFIG_DIR / "rl.json").read_text())["freqai"]
+    settings = load_rl_settings(freqai["rl_config"])
+    assert settings.reward == RewardParameters()
+    assert settings.reward.risk_penalty_factor == 0.5 and settings.reward.drawdown_penalty == 2.0
+    assert settings.reward.holding_penalty == 0.001 and settings.reward.transaction_cost == 0.001
+    assert freqai["rl_config"]["model_type"] == "PPO"
+    assert ppo_parameters(freqai["model_training_parameters"]["ppo"]) == SEED_PPO_PARAMETERS

@@ -14,6 +14,8 @@ environment, so a step is scalar numpy arithmetic without pandas (see the benchm
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
@@ -66,7 +68,28 @@ class Account:
     cost: float = 0.0
     peak: float = 1.0
     drawdown: float = 0.0
-    returns: list[float] = field(default_factory=list)
+    returns: deque[float] = field(default_factory=deque)
+    _sum: float = 0.0
+    _square_sum: float = 0.0
+
+    def record_return(self, return_pct: float, window: int) -> float:
+        """Keep the last ``window`` step returns; return their (population) std.
+
+        Running sums make this O(1) per step (``np.std`` was half of a step's time).
+        """
+        returns = self.returns
+        returns.append(return_pct)
+        self._sum += return_pct
+        self._square_sum += return_pct * return_pct
+        if len(returns) > window:
+            old = returns.popleft()
+            self._sum -= old
+            self._square_sum -= old * old
+        count = len(returns)
+        if count < 2:
+            return 0.0
+        mean = self._sum / count
+        return math.sqrt(max(self._square_sum / count - mean * mean, 0.0))
 
     @property
     def value(self) -> float:
@@ -87,7 +110,14 @@ class Account:
 
     def copy(self) -> Account:
         return Account(
-            self.cash, self.asset, self.cost, self.peak, self.drawdown, list(self.returns)
+            self.cash,
+            self.asset,
+            self.cost,
+            self.peak,
+            self.drawdown,
+            deque(self.returns),
+            self._sum,
+            self._square_sum,
         )
 
 
@@ -154,11 +184,7 @@ def step_account(
     flat = account.asset <= 0.0
     drawdown_increase = mark(account, price_ratio)
     return_pct = 100.0 * (account.value / value_before - 1.0) if value_before > 0 else 0.0
-    returns = account.returns
-    returns.append(return_pct)
-    if len(returns) > reward.volatility_window:
-        del returns[0]
-    volatility = float(np.std(returns)) if len(returns) > 1 else 0.0
+    volatility = account.record_return(return_pct, reward.volatility_window)
     terms = {
         "return_pct": return_pct,
         "volatility_pct": volatility,

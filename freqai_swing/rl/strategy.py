@@ -22,11 +22,14 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
+from freqtrade.exceptions import OperationalException
 from freqtrade.exchange import timeframe_to_next_date
 from freqtrade.persistence import Trade
 
 from freqai_swing.rl.environment import BUY_FRACTIONS, SELL_FRACTIONS, SwingActions
 from freqai_swing.rl.model import ACTION_COLUMN
+from freqai_swing.rl.settings import load_rl_settings
+from freqai_swing.settings import SwingConfigError
 from freqai_swing.strategy_base import SwingFreqaiStrategyBase, _replace_columns
 
 logger = logging.getLogger(__name__)
@@ -55,6 +58,14 @@ class SwingRLStrategyBase(SwingFreqaiStrategyBase):
             },
         },
     }
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        # Refuse a bad rl_config at start-up, before candles load and FreqAI starts the model.
+        try:
+            load_rl_settings(config.get("freqai", {}).get("rl_config"))
+        except SwingConfigError as error:
+            raise OperationalException(f"SwingRLStrategy: {error}") from None
 
     # --- FreqAI hooks -----------------------------------------------------------------------
     def feature_engineering_standard(

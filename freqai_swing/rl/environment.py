@@ -108,18 +108,6 @@ class Account:
         """The three state features the agent observes."""
         return (self.exposure, self.unrealized_pnl, self.value)
 
-    def copy(self) -> Account:
-        return Account(
-            self.cash,
-            self.asset,
-            self.cost,
-            self.peak,
-            self.drawdown,
-            deque(self.returns),
-            self._sum,
-            self._square_sum,
-        )
-
 
 def trade(account: Account, action: int, fee: float) -> float:
     """Apply ``action`` at the current mark; return the traded notional (fee included).

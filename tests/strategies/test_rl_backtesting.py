@@ -88,3 +88,25 @@ def test_bad_reward_parameter_stops_the_run_with_a_clear_error(
     assert run.returncode != 0
     assert "freqai.rl_config.model_reward_parameters.drawdown_penalty" in run.output
     assert "Traceback" not in run.output
+
+
+def test_with_a_test_split_the_best_evaluated_agent_trades(
+    tmp_path: Path, offline_overlay: Path, pairs_overlay
+) -> None:
+    """FreqAI's evaluation callback path: the agent best on the held-out rows is kept."""
+    training = {
+        "freqai": {
+            **TINY_TRAINING["freqai"],
+            "rl_config": {"total_timesteps": 1024},
+            "data_split_parameters": {"test_size": 0.2, "shuffle": False},
+        }
+    }
+    run = run_freqtrade(
+        backtesting_arguments("SwingPPO", TIMERANGE, strategy="SwingRLStrategy", export=False),
+        userdir=tmp_path,
+        configs=RL_CONFIGS,
+        overlays=[pairs_overlay(PAIRS, **training), offline_overlay],
+    )
+    assert run.returncode == 0, run.output[-4000:]
+    assert len(re.findall(r"PPO trained 1024 timesteps on 864 rows", run.output)) == len(PAIRS)
+    assert len(re.findall(r"using the best agent on the test split", run.output)) == len(PAIRS)

@@ -197,3 +197,13 @@ def test_the_shipped_overlay_holds_the_seed_defaults() -> None:
     assert settings.reward.holding_penalty == 0.001 and settings.reward.transaction_cost == 0.001
     assert freqai["rl_config"]["model_type"] == "PPO"
     assert ppo_parameters(freqai["model_training_parameters"]["ppo"]) == SEED_PPO_PARAMETERS
+
+
+def test_the_device_is_cuda_when_visible_else_cpu(candles) -> None:
+    from freqai_swing.models.device import cuda_available
+
+    features, prices = candles
+    env = make_env(features.iloc[:100], prices.iloc[:100])
+    model = build_ppo(env, ppo_parameters(TINY), seed=1, device="cuda")
+    assert model.device.type == ("cuda" if cuda_available() else "cpu")
+    assert build_ppo(env, ppo_parameters(TINY), seed=1, device="cpu").device.type == "cpu"

@@ -61,8 +61,8 @@ def test_ppo_trains_per_pair_and_trades_partial_positions(rl_run: FreqtradeRun) 
     assert (trades["fee_open"] == 0.0015).all() and (trades["fee_close"] == 0.0015).all()
 
 
-def test_predictions_come_from_the_agents_own_account(rl_run: FreqtradeRun) -> None:
-    """The saved backtest predictions hold the seven actions as whole numbers."""
+def test_backtest_predictions_are_whole_actions(rl_run: FreqtradeRun) -> None:
+    """The saved backtest predictions hold the seven actions as whole numbers, not all one."""
     predictions = pd.concat(
         pd.read_feather(path) for path in rl_run.userdir.glob("models/*/backtesting_predictions/*")
     )

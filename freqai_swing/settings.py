@@ -355,7 +355,7 @@ def settings_fingerprint(config: Mapping[str, Any]) -> str:
 
     Covers the whole ``freqai`` block (but its identifier and run-time switches), the ``swing``
     block, the timeframe, the model class, the backtest timerange and the source of the
-    bundle's feature, label and model code, so that FreqAI never reuses predictions or models
+    bundle's feature, label, model and RL code, so that FreqAI never reuses predictions or models
     made under other settings.
     """
     freqai = {
@@ -377,6 +377,7 @@ def settings_fingerprint(config: Mapping[str, Any]) -> str:
     package = Path(__file__).parent
     sources = [package / name for name in _CORE_SOURCES]
     sources += sorted((package / "models").glob("*.py"))
+    sources += sorted((package / "rl").glob("*.py"))
     for source in sources:
         digest.update(source.read_bytes())
     return digest.hexdigest()[:8]

@@ -145,8 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(json.dumps(result, indent=2))
     print(f"{'measure':<36}{'value':>14}")
-    for key in ("freqai_env_steps_per_s", "swing_env_steps_per_s", "speedup",
-                "ppo_cpu_timesteps_per_s"):
+    for key in (
+        "freqai_env_steps_per_s",
+        "swing_env_steps_per_s",
+        "speedup",
+        "ppo_cpu_timesteps_per_s",
+    ):
         print(f"{key:<36}{result[key]:>14,.1f}")
     print(f"({result['candles']}, window {WINDOW}; written to {arguments.output})")
     return 0

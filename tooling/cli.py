@@ -55,6 +55,81 @@ def _command_local_exchange(args: argparse.Namespace) -> int:
     return local_exchange.main(args.rest)
 
 
+def _command_init_secrets(args: argparse.Namespace) -> int:
+    from tooling.secrets_env import init_secrets
+
+    generated = init_secrets(args.env_file)
+    log = logging.getLogger("freqai_swing")
+    if generated:
+        log.info("Wrote %s: generated %s", args.env_file, ", ".join(generated))
+    else:
+        log.info("%s already holds every API secret; nothing changed", args.env_file)
+    return 0
+
+
+def _go_live_verdict(args: argparse.Namespace, config_files: list[Path]) -> int:
+    """0 when live trading may start (or the user overrode the guard), 3 when refused."""
+    from tooling.golive import go_live_problems
+    from tooling.secrets_env import load_env_file
+
+    log = logging.getLogger("freqai_swing")
+    environment = load_env_file(args.env_file)
+    merged = merged_config(config_files, environment)
+    problems = go_live_problems(config_files, merged, args.paper_db)
+    for problem in problems:
+        log.error("go-live check: %s", problem)
+    if not problems:
+        log.info("go-live check passed")
+        return 0
+    if args.override:
+        log.warning("go-live check OVERRIDDEN by --override: %d refusal(s) ignored", len(problems))
+        return 0
+    log.error("Live trading refused (%d reason(s)); --override ignores them.", len(problems))
+    return 3
+
+
+def merged_config(config_files: list[Path], environment: dict[str, str]) -> dict:
+    """The configs as freqtrade merges them, with ``FREQTRADE__`` variables on top."""
+    from freqtrade.configuration.environment_vars import environment_vars_to_dict
+    from freqtrade.configuration.load_config import load_from_files
+    from freqtrade.misc import deep_merge_dicts
+
+    config = load_from_files([str(path) for path in config_files])
+    return deep_merge_dicts(environment_vars_to_dict_from(environment), config)
+
+
+def environment_vars_to_dict_from(environment: dict[str, str]) -> dict:
+    """Freqtrade's own ``FREQTRADE__`` parsing, applied to ``environment``."""
+    from freqtrade.configuration import environment_vars
+
+    return environment_vars._flat_vars_to_nested_dict(environment, environment_vars.ENV_VAR_PREFIX)
+
+
+def _command_go_live_check(args: argparse.Namespace) -> int:
+    return _go_live_verdict(args, list(args.config))
+
+
+def _command_trade(args: argparse.Namespace) -> int:
+    """``freqtrade trade`` with .env loaded, refused in live mode unless the guard passes."""
+    import os
+    import subprocess
+
+    from tooling.offline import bundle_arguments, bundle_environment, freqtrade_executable
+    from tooling.secrets_env import load_env_file
+
+    arguments = [part for part in args.freqtrade_arguments if part not in ("--", "trade")]
+    config_files = [Path(arguments[i + 1]) for i, part in enumerate(arguments[:-1]) if part in ("-c", "--config")]
+    environment = load_env_file(args.env_file, bundle_environment())
+    dry_run = merged_config(config_files, environment).get("dry_run", True)
+    if "--dry-run" not in arguments and dry_run is False:
+        verdict = _go_live_verdict(args, config_files)
+        if verdict:
+            return verdict
+    command = [freqtrade_executable(), "trade", *arguments, *bundle_arguments("trade", arguments)]
+    os.environ.update(environment)
+    return subprocess.call(command, env=environment)
+
+
 def _command_sample_data(args: argparse.Namespace) -> int:
     from tooling import sample_data
 
@@ -85,6 +160,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     offline.add_argument("freqtrade_arguments", nargs=argparse.REMAINDER)
     offline.set_defaults(handler=_command_offline)
+
+    secrets_parser = commands.add_parser(
+        "init-secrets", help="generate the REST API's password, JWT secret and ws token into .env"
+    )
+    secrets_parser.add_argument("--env-file", type=Path, default=REPO_ROOT / ".env")
+    secrets_parser.set_defaults(handler=_command_init_secrets)
+
+    for name, handler, text in (
+        ("go-live-check", _command_go_live_check, "refuse live trading unless safe and proven"),
+        ("trade", _command_trade, "freqtrade trade with .env; live mode needs the go-live check"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--env-file", type=Path, default=REPO_ROOT / ".env")
+        sub.add_argument(
+            "--paper-db",
+            default=f"sqlite:///{REPO_ROOT / 'user_data' / 'tradesv3.dryrun.sqlite'}",
+            help="the dry-run database holding the paper record",
+        )
+        sub.add_argument(
+            "--override", action="store_true", help="start anyway: the refusals become warnings"
+        )
+        sub.set_defaults(handler=handler)
+    commands.choices["go-live-check"].add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        action="append",
+        default=[],
+        help="the configs of the live bot (repeat)",
+    )
+    commands.choices["trade"].add_argument("freqtrade_arguments", nargs=argparse.REMAINDER)
 
     for name, handler, text in (
         ("local-exchange", _command_local_exchange, "serve the Binance REST API from candles"),

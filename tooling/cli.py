@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 #: (six monthly retrains on 120 days each, so training starts in September 2023).
 DEMO_TIMERANGE = "20240101-20240629"
 DEMO_CONFIGS = ("config/base.json", "config/freqai.json")
+LIVE_CONFIGS = ("base.json", "freqai.json", "live.json")
 
 
 def demo_arguments(freqaimodel: str, timerange: str) -> list[str]:
@@ -73,9 +75,14 @@ def _go_live_verdict(args: argparse.Namespace, config_files: list[Path]) -> int:
     from tooling.secrets_env import load_env_file
 
     log = logging.getLogger("freqai_swing")
+    config_files = config_files or [REPO_ROOT / "config" / name for name in LIVE_CONFIGS]
     environment = load_env_file(args.env_file)
     merged = merged_config(config_files, environment)
-    problems = go_live_problems(config_files, merged, args.paper_db)
+    # Every committed config is scanned for secrets, not only those of this run.
+    scanned = list(dict.fromkeys([*config_files, *sorted((REPO_ROOT / "config").glob("*.json"))]))
+    dry_run = json.loads((REPO_ROOT / "config" / "dry-run.json").read_text(encoding="utf-8"))
+    wallet = float(args.paper_wallet or dry_run.get("dry_run_wallet", 10000))
+    problems = go_live_problems(scanned, merged, args.paper_db, wallet)
     for problem in problems:
         log.error("go-live check: %s", problem)
     if not problems:
@@ -90,7 +97,6 @@ def _go_live_verdict(args: argparse.Namespace, config_files: list[Path]) -> int:
 
 def merged_config(config_files: list[Path], environment: dict[str, str]) -> dict:
     """The configs as freqtrade merges them, with ``FREQTRADE__`` variables on top."""
-    from freqtrade.configuration.environment_vars import environment_vars_to_dict
     from freqtrade.configuration.load_config import load_from_files
     from freqtrade.misc import deep_merge_dicts
 
@@ -111,14 +117,20 @@ def _command_go_live_check(args: argparse.Namespace) -> int:
 
 def _command_trade(args: argparse.Namespace) -> int:
     """``freqtrade trade`` with .env loaded, refused in live mode unless the guard passes."""
-    import os
     import subprocess
 
     from tooling.offline import bundle_arguments, bundle_environment, freqtrade_executable
     from tooling.secrets_env import load_env_file
 
-    arguments = [part for part in args.freqtrade_arguments if part not in ("--", "trade")]
-    config_files = [Path(arguments[i + 1]) for i, part in enumerate(arguments[:-1]) if part in ("-c", "--config")]
+    arguments = list(args.freqtrade_arguments)
+    for leading in ("--", "freqtrade", "trade"):
+        if arguments and arguments[0] == leading:
+            arguments = arguments[1:]
+    config_files = [
+        Path(arguments[index + 1])
+        for index, part in enumerate(arguments[:-1])
+        if part in ("-c", "--config")
+    ]
     environment = load_env_file(args.env_file, bundle_environment())
     dry_run = merged_config(config_files, environment).get("dry_run", True)
     if "--dry-run" not in arguments and dry_run is False:
@@ -126,7 +138,6 @@ def _command_trade(args: argparse.Namespace) -> int:
         if verdict:
             return verdict
     command = [freqtrade_executable(), "trade", *arguments, *bundle_arguments("trade", arguments)]
-    os.environ.update(environment)
     return subprocess.call(command, env=environment)
 
 
@@ -177,6 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--paper-db",
             default=f"sqlite:///{REPO_ROOT / 'user_data' / 'tradesv3.dryrun.sqlite'}",
             help="the dry-run database holding the paper record",
+        )
+        sub.add_argument(
+            "--paper-wallet",
+            type=float,
+            help="the dry-run starting balance (default: config/dry-run.json's dry_run_wallet)",
         )
         sub.add_argument(
             "--override", action="store_true", help="start anyway: the refusals become warnings"

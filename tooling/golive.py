@@ -130,11 +130,16 @@ def api_exposure(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def paper_record(db_url: str) -> PaperRecord:
-    """Closed dry-run trades, measured with Freqtrade's own metrics (daily Sharpe, drawdown)."""
+def paper_record(db_url: str, starting_balance: float) -> PaperRecord:
+    """Closed dry-run trades, measured with Freqtrade's own metrics (daily Sharpe, drawdown).
+
+    ``starting_balance`` is the dry-run wallet the record was traded with.
+    """
     from freqtrade.data.btanalysis import load_trades_from_db
     from freqtrade.data.metrics import calculate_max_drawdown, calculate_sharpe
 
+    if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).is_file():
+        raise FileNotFoundError(f"no dry-run database at {db_url.removeprefix('sqlite:///')}")
     trades = load_trades_from_db(db_url)
     trades = trades[trades["is_open"] == False] if len(trades) else trades  # noqa: E712
     if len(trades) == 0:
@@ -142,7 +147,6 @@ def paper_record(db_url: str) -> PaperRecord:
     start = trades["open_date"].min()
     end = trades["close_date"].max()
     days = (end - start) / timedelta(days=1)
-    starting_balance = float(trades["stake_amount"].max()) * max(len(trades), 1)
     sharpe = calculate_sharpe(trades, start, end, starting_balance)
     try:
         drawdown = calculate_max_drawdown(
@@ -162,7 +166,9 @@ def record_shortfalls(record: PaperRecord) -> list[str]:
             f"at least {MIN_PAPER_DAYS} days of dry-run trading are required"
         )
     if record.sharpe <= MIN_SHARPE:
-        problems.append(f"the paper Sharpe ratio is {record.sharpe:.2f}: above {MIN_SHARPE} required")
+        problems.append(
+            f"the paper Sharpe ratio is {record.sharpe:.2f}: above {MIN_SHARPE} required"
+        )
     if record.drawdown >= MAX_DRAWDOWN:
         problems.append(
             f"the paper drawdown is {record.drawdown:.1%}: below {MAX_DRAWDOWN:.0%} required"
@@ -171,13 +177,16 @@ def record_shortfalls(record: PaperRecord) -> list[str]:
 
 
 def go_live_problems(
-    config_files: Sequence[Path], merged_config: Mapping[str, Any], paper_db_url: str
+    config_files: Sequence[Path],
+    merged_config: Mapping[str, Any],
+    paper_db_url: str,
+    paper_wallet: float,
 ) -> list[str]:
     """Every reason to refuse live trading, empty when it may start."""
     problems = secrets_in_configs(config_files)
     problems += api_exposure(merged_config)
     try:
-        problems += record_shortfalls(paper_record(paper_db_url))
+        problems += record_shortfalls(paper_record(paper_db_url, paper_wallet))
     except Exception as error:  # noqa: BLE001 - a missing or broken DB is a refusal, said plainly
         problems.append(f"the paper record {paper_db_url} cannot be read: {error}")
     return problems

@@ -1075,10 +1075,13 @@ def write_clock_file(path: Path, clock: ReplayClock) -> None:
 
 def parse_replay_start(text: str) -> int:
     """``2024-03-01`` or ``2024-03-01T05:00`` (UTC) as ms, floored to the hour."""
+    problem = ValueError(f"--replay-start {text!r} is not a date (use e.g. 2024-03-01)")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}){0,2})?(Z|[+-]00:?00)?", text):
+        raise problem
     try:
         moment = pd.Timestamp(text)
     except ValueError as error:
-        raise ValueError(f"--replay-start {text!r} is not a date (use e.g. 2024-03-01)") from error
+        raise problem from error
     moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
     return int(moment.floor("h").value // 1_000_000)
 

@@ -44,7 +44,12 @@ def _command_offline(args: argparse.Namespace) -> int:
             arguments = arguments[1:]
     try:
         return run_offline(
-            arguments, datadir=args.datadir, port=args.port, exchange_url=args.exchange_url
+            arguments,
+            datadir=args.datadir,
+            port=args.port,
+            exchange_url=args.exchange_url,
+            replay_start=args.replay_start,
+            seconds_per_candle=args.seconds_per_candle,
         )
     except ExchangeNotRunningError as error:
         logging.getLogger("freqai_swing").error("%s", error)
@@ -168,6 +173,16 @@ def build_parser() -> argparse.ArgumentParser:
     offline.add_argument(
         "--exchange-url",
         help="use this running local exchange (http://127.0.0.1:PORT) instead of starting one",
+    )
+    offline.add_argument(
+        "--replay-start",
+        help="paper trading: replay the candles as if live from this UTC date (e.g. 2024-03-01)",
+    )
+    offline.add_argument(
+        "--seconds-per-candle",
+        type=float,
+        default=5.0,
+        help="with --replay-start: real seconds per replayed 1h candle (default 5)",
     )
     offline.add_argument("freqtrade_arguments", nargs=argparse.REMAINDER)
     offline.set_defaults(handler=_command_offline)

@@ -145,3 +145,48 @@ def test_a_process_on_the_replay_clock_sees_the_replayed_time(replay: LocalExcha
     expected = pd.Timestamp(replay_now(replay), unit="ms", tz="UTC")
     assert abs(seen - expected) < pd.Timedelta(seconds=30)
     assert seen.year == 2024
+
+
+@pytest.mark.slow
+def test_offline_command_runs_freqtrade_on_the_replayed_clock(tmp_path: Path) -> None:
+    """``freqai-swing offline --replay-start``: freqtrade's "now" is the replayed one."""
+    command = [
+        sys.executable,
+        "-m",
+        "tooling.cli",
+        "offline",
+        "--replay-start",
+        START,
+        "--seconds-per-candle",
+        "2",
+        "--",
+        "freqtrade",
+        "download-data",
+        "-c",
+        "config/base.json",
+        "--pairs",
+        "ETH/USDT",
+        "--timeframes",
+        "1h",
+        "--days",
+        "3",
+        "--datadir",
+        str(tmp_path),
+        "--userdir",
+        str(tmp_path / "userdir"),
+    ]
+    (tmp_path / "userdir").mkdir()
+    result = subprocess.run(
+        command,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    candles = pd.read_feather(tmp_path / "ETH_USDT-1h.feather")
+    start = pd.Timestamp(START, tz="UTC")
+    # Three replayed days back from a "now" a few candles after the start, never beyond it.
+    assert candles["date"].min() >= start - pd.Timedelta(days=3, hours=1)
+    assert start - pd.Timedelta(hours=2) <= candles["date"].max() < start + pd.Timedelta(hours=12)

@@ -45,7 +45,7 @@ from tooling.secrets_env import (
 
 pytestmark = pytest.mark.slow
 
-REPLAY_START = "2024-02-20"
+REPLAY_START = "2024-02-20T20:00"  # midnight after four candles: a daily summary
 SECONDS_PER_CANDLE = 5.0
 PAIRS = ["ETH/USDT", "SOL/USDT"]
 CHAT_ID = "777000"
@@ -58,15 +58,24 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, what: str, log: Path) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail with the bot's log tail."""
+def wait_for(
+    condition: Callable[[], Any], timeout: float, what: str, log: Path, pid: int | None = None
+) -> Any:
+    """Poll ``condition`` until it returns something truthy; fail with the bot's log tail.
+
+    With ``pid`` the bot first dumps every thread's stack into its log (SIGUSR1, registered by
+    the test-only sitecustomize), so a stall shows where it stands.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = condition()
         if result:
             return result
         time.sleep(1.0)
-    tail = log.read_text(errors="replace")[-4000:] if log.is_file() else ""
+    if pid is not None:
+        os.kill(pid, signal.SIGUSR1)
+        time.sleep(2)
+    tail = log.read_text(errors="replace")[-12000:] if log.is_file() else ""
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{tail}")
 
 
@@ -121,6 +130,10 @@ class PaperBot:
 
     def client(self) -> FtRestClient:
         return FtRestClient(self.api_url, self.username, self.password, timeout=30)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Kill the bot's process group (only what this fixture started)."""
@@ -280,6 +293,24 @@ def test_trades_open_and_close_through_the_loop_and_the_api(paper_bot: PaperBot)
     assert sorted(side for (side,) in sides) == ["buy", "sell"]
 
 
+def test_telegram_gets_freqtrade_and_bundle_messages(paper_bot: PaperBot) -> None:
+    telegram = paper_bot.telegram
+    assert "getMe" in telegram.methods(), "python-telegram-bot reached the fake server"
+    # The replay crosses midnight after 24 candles: the bundle's daily summary is due.
+    wait_for(
+        lambda: any("daily summary" in message.get("text", "") for message in telegram.messages()),
+        150,
+        "the daily summary",
+        paper_bot.log,
+        paper_bot.pid,
+    )
+    texts = [message.get("text", "") for message in telegram.messages()]
+    chats = {str(message.get("chat_id")) for message in telegram.messages()}
+    assert chats == {CHAT_ID}, "messages go to the configured chat only"
+    assert any("model trained" in text or "model retrained" in text for text in texts), texts
+    assert any("SOL/USDT" in text for text in texts), "freqtrade's own trade messages arrive"
+
+
 def test_restart_after_kill_resumes_open_trades_without_duplicate_orders(
     paper_bot: PaperBot,
 ) -> None:
@@ -300,9 +331,14 @@ def test_restart_after_kill_resumes_open_trades_without_duplicate_orders(
     paper_bot.start()
     restarted = paper_bot.client()
     assert trade_id in [trade["trade_id"] for trade in restarted.status()]
-    # Let the restarted loop run a few replayed candles over the open trade.
-    time.sleep(4 * SECONDS_PER_CANDLE)
-    assert "Bot heartbeat" in paper_bot.log.read_text(errors="replace") or restarted.ping()
+    # The restarted loop runs over the open trade: two completed iterations (heartbeats).
+    wait_for(
+        lambda: paper_bot.log.read_text(errors="replace").count("Bot heartbeat") >= 2,
+        120,
+        "two loop iterations after the restart",
+        paper_bot.log,
+        paper_bot.pid,
+    )
     entries = paper_bot.rows(
         f"SELECT id FROM orders WHERE ft_trade_id = {trade_id} AND ft_order_side = 'buy'"
     )
@@ -324,20 +360,3 @@ def test_restart_after_kill_resumes_open_trades_without_duplicate_orders(
         f"SELECT COUNT(*) FROM orders WHERE ft_trade_id = {trade_id} AND ft_order_side = 'sell'"
     )
     assert exits == [(1,)], "exactly one exit order for the trade"
-
-
-def test_telegram_gets_freqtrade_and_bundle_messages(paper_bot: PaperBot) -> None:
-    telegram = paper_bot.telegram
-    assert "getMe" in telegram.methods(), "python-telegram-bot reached the fake server"
-    # The replay crosses midnight after 24 candles: the bundle's daily summary is due.
-    wait_for(
-        lambda: any("daily summary" in message.get("text", "") for message in telegram.messages()),
-        150,
-        "the daily summary",
-        paper_bot.log,
-    )
-    texts = [message.get("text", "") for message in telegram.messages()]
-    chats = {str(message.get("chat_id")) for message in telegram.messages()}
-    assert chats == {CHAT_ID}, "messages go to the configured chat only"
-    assert any("model trained" in text or "model retrained" in text for text in texts), texts
-    assert any("SOL/USDT" in text for text in texts), "freqtrade's own trade messages arrive"

@@ -6,7 +6,12 @@ without a base-URL setting. The bot subprocess of the paper-trading test gets th
 and every application built afterwards talks to the local fake. Shipped code never does this.
 """
 
+import faulthandler
 import os
+import signal
+
+# SIGUSR1 prints every thread's stack into the bot's log: how a stalled test explains itself.
+faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 _URL = os.environ.get("FREQAI_SWING_FAKE_TELEGRAM")
 if _URL:

@@ -70,6 +70,7 @@ class _FakeServer(ThreadingHTTPServer):
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.lock = threading.Lock()
         self.message_id = 0
+        self.updates: list[dict[str, Any]] = []
 
     def record(self, method: str, params: dict[str, Any]) -> None:
         with self.lock:
@@ -79,7 +80,10 @@ class _FakeServer(ThreadingHTTPServer):
         if method == "getMe":
             return BOT_USER
         if method == "getUpdates":
-            return []
+            offset = int(params.get("offset") or 0)
+            with self.lock:
+                self.updates = [item for item in self.updates if item["update_id"] >= offset]
+                return list(self.updates)
         if method in ("sendMessage", "editMessageText"):
             with self.lock:
                 self.message_id += 1
@@ -110,6 +114,25 @@ class FakeTelegram:
         """Every ``sendMessage`` call's parameters, oldest first."""
         with self._server.lock:
             return [params for method, params in self._server.calls if method == "sendMessage"]
+
+    def send_command(self, chat_id: int, command: str) -> None:
+        """Queue a user's ``/command`` in ``chat_id`` for the bot's next ``getUpdates``."""
+        with self._server.lock:
+            self._server.message_id += 1
+            update_id = 1000 + self._server.message_id
+            self._server.updates.append(
+                {
+                    "update_id": update_id,
+                    "message": {
+                        "message_id": self._server.message_id,
+                        "date": int(time.time()),
+                        "chat": {"id": chat_id, "type": "private"},
+                        "from": {"id": chat_id, "is_bot": False, "first_name": "user"},
+                        "text": command,
+                        "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
+                    },
+                }
+            )
 
     def methods(self) -> list[str]:
         with self._server.lock:

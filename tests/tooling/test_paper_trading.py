@@ -311,6 +311,25 @@ def test_telegram_gets_freqtrade_and_bundle_messages(paper_bot: PaperBot) -> Non
     assert any("SOL/USDT" in text for text in texts), "freqtrade's own trade messages arrive"
 
 
+def test_telegram_commands_answer_only_the_configured_chat(paper_bot: PaperBot) -> None:
+    telegram = paper_bot.telegram
+    stranger = 999001
+    telegram.send_command(stranger, "/balance")
+    telegram.send_command(int(CHAT_ID), "/balance")
+
+    def answered() -> bool:
+        return any(
+            str(message.get("chat_id")) == CHAT_ID
+            and "USDT" in message.get("text", "")
+            and "Balance" in message.get("text", "")
+            for message in telegram.messages()
+        )
+
+    wait_for(answered, 60, "the /balance answer", paper_bot.log, paper_bot.pid)
+    assert all(str(message.get("chat_id")) == CHAT_ID for message in telegram.messages())
+    assert f"Rejected unauthorized message from: {stranger}" in paper_bot.output()
+
+
 def test_restart_after_kill_resumes_open_trades_without_duplicate_orders(
     paper_bot: PaperBot,
 ) -> None:

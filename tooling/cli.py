@@ -136,6 +136,12 @@ def _command_trade(args: argparse.Namespace) -> int:
         for index, part in enumerate(arguments[:-1])
         if part in ("-c", "--config")
     ]
+    if not config_files:
+        logging.getLogger("freqai_swing").error(
+            "freqai-swing trade needs the bot's configs (-c ...): without them the go-live "
+            "check cannot tell a live run from a dry run"
+        )
+        return 2
     environment = load_env_file(args.env_file, bundle_environment())
     dry_run = merged_config(config_files, environment).get("dry_run", True)
     if "--dry-run" not in arguments and dry_run is False:

@@ -171,6 +171,7 @@ def test_trade_command_runs_the_guard_in_live_mode_only(tmp_path: Path) -> None:
     ]
     refused = main(["trade", "--env-file", str(env_file), "--paper-db", short, "--", *live])
     assert refused == 3, "live trading is refused before freqtrade starts"
+    assert main(["trade", "--env-file", str(env_file), "--"]) == 2, "no configs, no guess"
 
 
 def test_init_secrets_generates_once_and_keeps_values(tmp_path: Path) -> None:

@@ -50,8 +50,9 @@ def _command_offline(args: argparse.Namespace) -> int:
             exchange_url=args.exchange_url,
             replay_start=args.replay_start,
             seconds_per_candle=args.seconds_per_candle,
+            clock_file=args.clock_file,
         )
-    except ExchangeNotRunningError as error:
+    except (ExchangeNotRunningError, ValueError) as error:
         logging.getLogger("freqai_swing").error("%s", error)
         return 2
 
@@ -189,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=5.0,
         help="with --replay-start: real seconds per replayed 1h candle (default 5)",
+    )
+    offline.add_argument(
+        "--clock-file",
+        type=Path,
+        help="with --exchange-url: the clock file of that running replay exchange",
     )
     offline.add_argument("freqtrade_arguments", nargs=argparse.REMAINDER)
     offline.set_defaults(handler=_command_offline)

@@ -142,20 +142,40 @@ def run_offline(
     exchange_url: str | None = None,
     replay_start: str | None = None,
     seconds_per_candle: float = 5.0,
+    clock_file: Path | None = None,
 ) -> int:
     """Run ``freqtrade <arguments>`` with the local exchange up; return its exit code.
 
     Without ``exchange_url`` a local exchange over ``datadir`` is started for the command and
     stopped after it; with it, that running exchange is checked first and then used. With
     ``replay_start`` the exchange replays the candles from that date, one 1h candle every
-    ``seconds_per_candle``, and the command runs on the replayed clock (tooling.replay).
+    ``seconds_per_candle``, and the command runs on the replayed clock (tooling.replay); with
+    ``exchange_url`` and ``clock_file`` it runs on the clock of that running replay exchange
+    (restart a bot without restarting the replay).
     """
     if not freqtrade_arguments:
         raise ValueError("no freqtrade sub-command given")
     if exchange_url is not None:
+        if replay_start is not None:
+            raise ValueError(
+                "--replay-start starts its own exchange; for a running replay exchange pass its "
+                "--clock-file instead"
+            )
         check_exchange(exchange_url)
         api_url = f"{exchange_url.rstrip('/')}/api/v3"
-        return _run_with_overlay(api_url, freqtrade_arguments, cwd).returncode
+        environment = None
+        if clock_file is not None:
+            from tooling.replay import replay_environment
+
+            if not Path(clock_file).is_file():
+                raise ExchangeNotRunningError(
+                    f"No replay clock at {clock_file}: start the exchange with "
+                    "`freqai-swing local-exchange --replay-start DATE --clock-file FILE`."
+                )
+            environment = replay_environment(Path(clock_file), bundle_environment())
+        return _run_with_overlay(api_url, freqtrade_arguments, cwd, environment).returncode
+    if clock_file is not None:
+        raise ValueError("--clock-file goes with --exchange-url (a running replay exchange)")
     if replay_start is None:
         with LocalExchange(datadir, port=port) as exchange:
             return _run_with_overlay(exchange.api_url, freqtrade_arguments, cwd).returncode

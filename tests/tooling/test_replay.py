@@ -190,3 +190,52 @@ def test_offline_command_runs_freqtrade_on_the_replayed_clock(tmp_path: Path) ->
     # Three replayed days back from a "now" a few candles after the start, never beyond it.
     assert candles["date"].min() >= start - pd.Timedelta(days=3, hours=1)
     assert start - pd.Timedelta(hours=2) <= candles["date"].max() < start + pd.Timedelta(hours=12)
+
+
+@pytest.mark.slow
+def test_offline_command_joins_a_running_replay_by_its_clock_file(
+    replay: LocalExchange, tmp_path: Path
+) -> None:
+    """``--exchange-url`` + ``--clock-file``: a (re)started bot on a running replay's clock."""
+    assert replay.clock_file is not None
+    (tmp_path / "userdir").mkdir()
+    common = ["-m", "tooling.cli", "offline", "--exchange-url", replay.url]
+    download = [
+        "--",
+        "freqtrade",
+        "download-data",
+        "-c",
+        "config/base.json",
+        "--pairs",
+        "ETH/USDT",
+        "--timeframes",
+        "1h",
+        "--days",
+        "2",
+        "--datadir",
+        str(tmp_path),
+        "--userdir",
+        str(tmp_path / "userdir"),
+    ]
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, *common, "--clock-file", str(replay.clock_file), *download],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    last = pd.read_feather(tmp_path / "ETH_USDT-1h.feather")["date"].max()
+    now = pd.Timestamp(replay_now(replay), unit="ms", tz="UTC")
+    assert now - pd.Timedelta(hours=2) <= last <= now
+    missing = subprocess.run(
+        [sys.executable, *common, "--clock-file", str(tmp_path / "none"), *download],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert missing.returncode == 2 and "No replay clock at" in missing.stderr

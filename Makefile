@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: setup browser demo test lint bench evaluate clean-models
+.PHONY: setup system-packages demo test lint bench evaluate clean-models
 
 setup: $(STAMP)
 
@@ -19,11 +19,14 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/freqai-swing demo
 
-# The report tests render in headless Chromium: Debian's package, installed when missing (as root).
-browser:
-	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+# Debian packages the tests drive, installed when missing (as root): headless Chromium renders
+# the HTML report, docker-compose validates docker-compose.yml, systemd-analyze the unit files.
+SYSTEM_PACKAGES := chromium:chromium docker-compose:docker-compose systemd-analyze:systemd
+system-packages:
+	@missing=""; for entry in $(SYSTEM_PACKAGES); do command -v $${entry%%:*} >/dev/null || missing="$$missing $${entry#*:}"; done; \
+	if [ -n "$$missing" ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
 
-test: setup browser
+test: setup system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (not tests): figures depend on the machine; compare the ratios they print.

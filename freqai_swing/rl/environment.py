@@ -394,4 +394,3 @@ class AgentRoller:
             if dates_array is not None:
                 self.last_date = dates_array[row]
         return actions
-

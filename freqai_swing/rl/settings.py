@@ -49,8 +49,12 @@ class RewardParameters:
     volatility_window: int = 24
 
     def __post_init__(self) -> None:
-        for name in ("risk_penalty_factor", "drawdown_penalty", "holding_penalty",
-                     "transaction_cost"):
+        for name in (
+            "risk_penalty_factor",
+            "drawdown_penalty",
+            "holding_penalty",
+            "transaction_cost",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise SwingConfigError(

@@ -196,7 +196,7 @@ def test_a_candle_is_traded_once() -> None:
 
 def test_signals_map_buys_to_entries_and_sell_all_to_the_exit() -> None:
     actions = [action.value for action in SwingActions] * 4
-    dataframe = load_candles("ETH/USDT").iloc[-len(actions):].reset_index(drop=True)
+    dataframe = load_candles("ETH/USDT").iloc[-len(actions) :].reset_index(drop=True)
     dataframe["&-action"] = [float(action) for action in actions]
     dataframe["do_predict"] = 1
     dataframe.loc[dataframe.index[-7:], "do_predict"] = 0

@@ -83,9 +83,9 @@ def test_seed_ppo_settings_and_network(agent) -> None:
     assert SEED_PPO_PARAMETERS["n_steps"] == 2048 and SEED_PPO_PARAMETERS["gamma"] == 0.99
     assert agent.gae_lambda == 0.95 and agent.ent_coef == 0.01 and agent.max_grad_norm == 0.5
     layers = [str(layer) for layer in agent.policy.mlp_extractor.policy_net]
-    assert layers == [
-        str(layer) for layer in agent.policy.mlp_extractor.value_net
-    ], "separate nets of the same shape"
+    assert layers == [str(layer) for layer in agent.policy.mlp_extractor.value_net], (
+        "separate nets of the same shape"
+    )
     assert layers[0].startswith("Linear") and "out_features=256" in layers[0]
     assert layers[1] == "ReLU()" and "out_features=256" in layers[2]
     assert agent.device.type == "cpu"

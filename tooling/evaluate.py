@@ -23,6 +23,7 @@ import pandas as pd
 from freqai_swing.labels import CLASS_ORDER, LabelConfig
 from freqai_swing.metrics import classification_metrics
 from freqai_swing.models.boosting import encode_labels
+from freqai_swing.report.evaluation import write_evaluation_report
 from freqai_swing.settings import load_swing_settings
 from freqai_swing.walk_forward import (
     Split,
@@ -336,15 +337,22 @@ def evaluate(
             per_split.append(figures)
             curves.append(curve)
             all_trades.append(trades)
+        equity = _chain(curves)
         overall = {
-            **equity_figures(_chain(curves)),
+            **equity_figures(equity),
             **trade_figures(pd.concat(all_trades), splits[0].test_start, splits[-1].test_end),
         }
         if runner.classifier:
             overall |= classifier_figures([run.userdir for run in mine], request)
-        results["runners"][name] = {"splits": per_split, "overall": overall}
+        results["runners"][name] = {
+            "splits": per_split,
+            "overall": overall,
+            "equity": [[f"{day:%Y-%m-%d}", round(float(v), 6)] for day, v in equity.items()],
+        }
     (request.output / "evaluation.json").write_text(json.dumps(results, indent=2, default=str))
     (request.output / "evaluation.md").write_text(markdown_table(results))
+    columns = [(key, title) for key, title, _ in TABLE_COLUMNS]
+    write_evaluation_report(results, columns, request.output / "evaluation.html")
     return results
 
 

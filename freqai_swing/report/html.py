@@ -431,13 +431,9 @@ h2{margin-top:32px}</style></head><body>
 """
 
 
-def write_report(warehouse: Path, output: Path, source: str | None = None) -> Path:
-    """Write the HTML page atomically (a reader never sees half a report)."""
-    sections = build_figures(warehouse, source)
-    parts = [
-        PAGE_HEAD,
-        f"<h1>freqai-swing report</h1><p>warehouse: {html.escape(str(warehouse))}</p>",
-    ]
+def write_page(sections: list[Section], heading: str, subtitle: str, output: Path) -> Path:
+    """Write sections as one self-contained page, atomically (never half a report)."""
+    parts = [PAGE_HEAD, f"<h1>{html.escape(heading)}</h1><p>{html.escape(subtitle)}</p>"]
     plotly_written = False
     for number, section in enumerate(sections):
         parts.append(f"<h2>{html.escape(section.title)}</h2>")
@@ -459,3 +455,9 @@ def write_report(warehouse: Path, output: Path, source: str | None = None) -> Pa
     partial.write_text("\n".join(parts), encoding="utf-8")
     partial.replace(output)
     return output
+
+
+def write_report(warehouse: Path, output: Path, source: str | None = None) -> Path:
+    """Write the warehouse's HTML report."""
+    sections = build_figures(warehouse, source)
+    return write_page(sections, "freqai-swing report", f"warehouse: {warehouse}", output)

@@ -10,6 +10,7 @@ import pytest
 
 from freqai_swing.walk_forward import WalkForwardSettings
 from tests.conftest import SAMPLE_DATADIR, load_candles
+from tests.freqai_swing.report.test_report import render
 from tooling.cli import main
 from tooling.evaluate import evaluate, request_from_arguments
 
@@ -76,3 +77,20 @@ def test_bad_requests_get_a_clear_error(tmp_path: Path, capsys) -> None:
     assert main(["evaluate", "--pairs", "NOPE/USDT", "--output", str(tmp_path)]) == 2
     with pytest.raises(ValueError, match="unknown runner"):
         request_from_arguments(["magic"], PAIRS, SETTINGS, None, SAMPLE_DATADIR, tmp_path)
+
+
+def test_the_html_report_renders_every_figure_without_javascript_errors(
+    first, tmp_path: Path
+) -> None:
+    results, output = first
+    page = output / "evaluation.html"
+    text = page.read_text()
+    for runner in results["runners"]:
+        assert runner in text
+    rendered = render(page, tmp_path / "profile", "--dump-dom")
+    assert rendered.returncode == 0, rendered.stderr[-3000:]
+    console = [line for line in rendered.stderr.splitlines() if ":CONSOLE" in line]
+    assert not [line for line in console if "Uncaught" in line or "Error" in line], console
+    assert (
+        rendered.stdout.count('class="plot-container plotly"') == text.count("Plotly.newPlot") == 3
+    )

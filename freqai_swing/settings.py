@@ -18,6 +18,7 @@ from typing import Any, Final, Literal
 from jsonschema import Draft202012Validator
 
 from freqai_swing.labels import LabelConfig
+from freqai_swing.risk import RISK_SCHEMA, RiskSettings
 
 DeviceRequest = Literal["auto", "cpu", "cuda"]
 
@@ -66,6 +67,7 @@ SWING_SCHEMA: Final[dict[str, Any]] = {
         "labels": _LABEL_SCHEMA,
         "model": _MODEL_SCHEMA,
         "regime_filter": _REGIME_SCHEMA,
+        "risk": RISK_SCHEMA,
         "market_pair": {"type": "string", "pattern": "^[A-Z0-9]+/[A-Z0-9]+$"},
         "feature_families": {
             "type": "array",
@@ -147,6 +149,7 @@ class SwingSettings:
     labels: LabelConfig = field(default_factory=LabelConfig)
     model: ModelSettings = field(default_factory=ModelSettings)
     regime_filter: RegimeSettings = field(default_factory=RegimeSettings)
+    risk: RiskSettings = field(default_factory=RiskSettings)
     market_pair: str = "BTC/USDT"
     feature_families: tuple[str, ...] = (
         "trend",
@@ -216,6 +219,7 @@ def load_swing_settings(config: Mapping[str, Any]) -> SwingSettings:
         labels=labels,
         model=ModelSettings(**block.get("model", {})),
         regime_filter=RegimeSettings(**block.get("regime_filter", {})),
+        risk=RiskSettings(**block.get("risk", {})),
         market_pair=block.get("market_pair", "BTC/USDT"),
         feature_families=tuple(families) if families else SwingSettings().feature_families,
     )
@@ -249,7 +253,8 @@ def settings_fingerprint(config: Mapping[str, Any]) -> str:
     }
     shaped = {
         "freqai": freqai,
-        "swing": config.get("swing", {}),
+        # risk rules size and gate orders; they never shape a model
+        "swing": {k: v for k, v in config.get("swing", {}).items() if k != "risk"},
         "timeframe": config.get("timeframe"),
         "freqaimodel": config.get("freqaimodel"),
         # FreqAI breaks when one backtest mixes reused and freshly trained windows of a pair

@@ -255,9 +255,15 @@ def daily_loss_ratio(trades: Sequence[ClosedTrade], now: datetime, equity: float
 
 
 def losing_streak(trades: Sequence[ClosedTrade], since: datetime | None) -> list[ClosedTrade]:
-    """The run of losing trades (profit <= 0) that ends with the newest closed trade."""
+    """The run of losing trades (profit <= 0) that ends with the newest closed trade.
+
+    Only trades closed after ``since`` (the previous pause) count.
+    """
     streak: list[ClosedTrade] = []
-    for trade in sorted(trades, key=_close_key, reverse=True):
+    # Newest first; of trades closed at the same moment (one candle) the losses come first,
+    # so that a win in that candle never hides its losses.
+    newest_first = sorted(trades, key=lambda t: (t.close_date, t.profit_ratio <= 0), reverse=True)
+    for trade in newest_first:
         if since is not None and trade.close_date <= since:
             break
         if trade.profit_ratio > 0:

@@ -190,7 +190,7 @@ def test_kelly_sizing_follows_the_recent_trades(risk_runs: dict[str, RiskRun]) -
     run = risk_runs["defaults"]
     trades = run.trades
     checked = 0
-    for index, row in trades.iterrows():
+    for _, row in trades.iterrows():
         moment = row["open_date"]
         if (trades["close_date"] == moment).any():
             continue  # trades closed in the same candle may or may not have counted

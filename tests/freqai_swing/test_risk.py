@@ -214,3 +214,12 @@ def test_risk_settings_never_change_the_model_identifier() -> None:
     assert settings_fingerprint(config) == settings_fingerprint(changed)
     changed["swing"]["market_pair"] = "ETH/USDT"
     assert settings_fingerprint(config) != settings_fingerprint(changed)
+
+
+@pytest.mark.parametrize("overlay", ["dry-run.json", "live.json"])
+def test_dry_run_and_live_filter_pairs_by_spread(overlay: str) -> None:
+    """Backtests have no spread; trading overlays add Freqtrade's SpreadFilter at 1 %."""
+    pairlists = json.loads((CONFIG_DIR / overlay).read_text())["pairlists"]
+    spread = [item for item in pairlists if item["method"] == "SpreadFilter"]
+    assert spread and spread[0]["max_spread_ratio"] == RiskSettings().max_spread_ratio
+    assert base_config()["enable_protections"] is True

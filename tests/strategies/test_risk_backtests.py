@@ -309,3 +309,8 @@ def test_seven_day_pause_after_a_15_percent_drawdown(risk_runs: dict[str, RiskRu
     for lock, end in locks:
         assert end - lock == pd.Timedelta(days=7)
         assert run.entries_between(lock, end).empty, lock
+
+
+def test_bundle_backtests_run_with_protections_enabled(risk_runs: dict[str, RiskRun]) -> None:
+    """config/base.json turns protections on, so backtests apply them as live trading does."""
+    assert all(run.stats["enable_protections"] is True for run in risk_runs.values())

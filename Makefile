@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test lint clean-models
+.PHONY: setup demo test lint bench evaluate clean-models
 
 setup: $(STAMP)
 
@@ -21,6 +21,16 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (not tests): figures depend on the machine; compare the ratios they print.
+bench: setup
+	$(BIN)/python -m tooling.bench.retrain
+	$(BIN)/python -m tooling.bench.rl_env
+
+# Walk-forward evaluation of every runner (EVALUATE_ARGS, e.g. --datadir ../shared/data/binance).
+EVALUATE_ARGS ?=
+evaluate: setup
+	$(BIN)/freqai-swing evaluate $(EVALUATE_ARGS)
 
 lint: setup
 	$(BIN)/ruff check freqai_swing tooling strategies freqaimodels tests

@@ -60,6 +60,41 @@ _REGIME_SCHEMA: Final[dict[str, Any]] = {
     },
 }
 
+_BOOSTER_NAMES: Final[tuple[str, ...]] = ("xgboost", "lightgbm")
+
+_ENSEMBLE_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "members": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name"],
+                "properties": {
+                    "name": {"enum": list(_BOOSTER_NAMES)},
+                    "parameters": {"type": "object"},
+                },
+            },
+        },
+        "folds": {"type": "integer", "minimum": 2, "maximum": 20},
+        "embargo_candles": {"type": ["integer", "null"], "minimum": 0},
+        "calibration": {"enum": ["sigmoid", "isotonic", "none"]},
+        "optuna": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "enabled": {"type": "boolean"},
+                "trials": {"type": "integer", "minimum": 1},
+                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "seed": {"type": "integer", "minimum": 0},
+            },
+        },
+    },
+}
+
 SWING_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
     "additionalProperties": False,
@@ -68,6 +103,7 @@ SWING_SCHEMA: Final[dict[str, Any]] = {
         "model": _MODEL_SCHEMA,
         "regime_filter": _REGIME_SCHEMA,
         "risk": RISK_SCHEMA,
+        "ensemble": _ENSEMBLE_SCHEMA,
         "market_pair": {"type": "string", "pattern": "^[A-Z0-9]+/[A-Z0-9]+$"},
         "feature_families": {
             "type": "array",
@@ -143,6 +179,59 @@ class RegimeSettings:
 
 
 @dataclass(frozen=True)
+class EnsembleMember:
+    """One member model of the ensemble and its own booster parameters.
+
+    Attributes:
+        name: the booster (``xgboost`` or ``lightgbm``).
+        parameters: overrides of ``freqai.model_training_parameters.<name>`` for this member.
+    """
+
+    name: str
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OptunaSettings:
+    """Per-retrain hyperparameter search of each member (off by default: it multiplies the
+    training time by about ``trials``).
+
+    Attributes:
+        enabled: run a study per member at every retrain.
+        trials: most trials per member study.
+        timeout_seconds: wall-clock budget per member study.
+        seed: seed of the sampler, so the same window gives the same parameters.
+    """
+
+    enabled: bool = False
+    trials: int = 20
+    timeout_seconds: float = 120.0
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class EnsembleSettings:
+    """The stacked ensemble (:mod:`freqai_swing.models.ensemble`).
+
+    Attributes:
+        members: the member models, each with its own parameter block.
+        folds: time-ordered folds inside the training window that give out-of-fold
+            probabilities for the meta-learner and the calibration.
+        embargo_candles: training candles skipped after each validation fold, because their
+            features read prices of the fold; ``None`` = the label horizon.
+        calibration: ``sigmoid`` (per-class scaling of log-probabilities), ``isotonic`` or
+            ``none``, fitted on out-of-fold predictions only.
+        optuna: the per-retrain tuning of each member.
+    """
+
+    members: tuple[EnsembleMember, ...] = (EnsembleMember("xgboost"), EnsembleMember("lightgbm"))
+    folds: int = 4
+    embargo_candles: int | None = None
+    calibration: Literal["sigmoid", "isotonic", "none"] = "sigmoid"
+    optuna: OptunaSettings = field(default_factory=OptunaSettings)
+
+
+@dataclass(frozen=True)
 class SwingSettings:
     """Everything the bundle adds on top of FreqAI's own settings."""
 
@@ -150,6 +239,7 @@ class SwingSettings:
     model: ModelSettings = field(default_factory=ModelSettings)
     regime_filter: RegimeSettings = field(default_factory=RegimeSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
+    ensemble: EnsembleSettings = field(default_factory=EnsembleSettings)
     market_pair: str = "BTC/USDT"
     feature_families: tuple[str, ...] = (
         "trend",
@@ -166,6 +256,13 @@ class SwingSettings:
         if self.model.purge_candles is None:
             return self.labels.horizon_candles
         return self.model.purge_candles
+
+    @property
+    def embargo_candles(self) -> int:
+        """Candles skipped after an ensemble fold: at least the label horizon by default."""
+        if self.ensemble.embargo_candles is None:
+            return self.labels.horizon_candles
+        return self.ensemble.embargo_candles
 
 
 def _schema_errors(block: Mapping[str, Any], schema: Mapping[str, Any], where: str) -> list[str]:
@@ -216,12 +313,31 @@ def load_swing_settings(config: Mapping[str, Any]) -> SwingSettings:
         raise SwingConfigError(f"Invalid freqai-swing configuration: swing.{error}") from error
     families = block.get("feature_families")
     return SwingSettings(
+        ensemble=_ensemble_settings(block.get("ensemble", {})),
         labels=labels,
         model=ModelSettings(**block.get("model", {})),
         regime_filter=RegimeSettings(**block.get("regime_filter", {})),
         risk=RiskSettings(**block.get("risk", {})),
         market_pair=block.get("market_pair", "BTC/USDT"),
         feature_families=tuple(families) if families else SwingSettings().feature_families,
+    )
+
+
+def _ensemble_settings(block: Mapping[str, Any]) -> EnsembleSettings:
+    members = block.get("members")
+    names = [member["name"] for member in members or ()]
+    if len(set(names)) != len(names):
+        raise SwingConfigError(f"swing.ensemble.members: each member once, got {names}")
+    return EnsembleSettings(
+        members=(
+            tuple(EnsembleMember(m["name"], dict(m.get("parameters", {}))) for m in members)
+            if members
+            else EnsembleSettings().members
+        ),
+        folds=block.get("folds", EnsembleSettings.folds),
+        embargo_candles=block.get("embargo_candles"),
+        calibration=block.get("calibration", EnsembleSettings.calibration),
+        optuna=OptunaSettings(**block.get("optuna", {})),
     )
 
 
@@ -243,7 +359,7 @@ def settings_fingerprint(config: Mapping[str, Any]) -> str:
 
     Covers the whole ``freqai`` block (but its identifier and run-time switches), the ``swing``
     block, the timeframe, the model class, the backtest timerange and the source of the
-    bundle's feature, label and model code, so that FreqAI never reuses predictions or models
+    bundle's feature, label, model and RL code, so that FreqAI never reuses predictions or models
     made under other settings.
     """
     freqai = {
@@ -266,6 +382,7 @@ def settings_fingerprint(config: Mapping[str, Any]) -> str:
     package = Path(__file__).parent
     sources = [package / name for name in _CORE_SOURCES]
     sources += sorted((package / "models").glob("*.py"))
+    sources += sorted((package / "rl").glob("*.py"))
     for source in sources:
         digest.update(source.read_bytes())
     return digest.hexdigest()[:8]

@@ -49,6 +49,37 @@ def _command_offline(args: argparse.Namespace) -> int:
         return 2
 
 
+def _command_evaluate(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from freqai_swing.walk_forward import WalkForwardSettings
+    from tooling.evaluate import evaluate, request_from_arguments
+
+    log = logging.getLogger("freqai_swing")
+    try:
+        request = request_from_arguments(
+            args.runners,
+            args.pairs,
+            WalkForwardSettings(args.splits, args.train_days, args.test_days, args.gap_days),
+            args.end,
+            args.datadir,
+            args.output,
+        )
+    except (ValueError, FileNotFoundError) as error:
+        log.error("%s", error)
+        return 2
+    with Progress() as progress:
+        task = progress.add_task("walk-forward backtests", total=len(request.runners) * args.splits)
+        try:
+            evaluate(request, lambda: progress.advance(task), workers=args.workers)
+        except RuntimeError as error:
+            log.error("%s", error)
+            return 1
+    print((request.output / "evaluation.md").read_text())
+    log.info("Evaluation written to %s", request.output)
+    return 0
+
+
 def _command_local_exchange(args: argparse.Namespace) -> int:
     from tooling import local_exchange
 
@@ -85,6 +116,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     offline.add_argument("freqtrade_arguments", nargs=argparse.REMAINDER)
     offline.set_defaults(handler=_command_offline)
+
+    from tooling.evaluate import RUNNERS
+
+    evaluation = commands.add_parser(
+        "evaluate", help="walk-forward backtests of every runner on the same splits"
+    )
+    evaluation.add_argument("--runners", nargs="+", default=list(RUNNERS), choices=list(RUNNERS))
+    evaluation.add_argument("--pairs", nargs="+", help="default: the whitelist of base.json")
+    evaluation.add_argument("--splits", type=int, default=5)
+    evaluation.add_argument("--train-days", type=int, default=120)
+    evaluation.add_argument("--test-days", type=int, default=30)
+    evaluation.add_argument("--gap-days", type=int, default=1)
+    evaluation.add_argument("--end", help="last day of the last split (default: end of data)")
+    evaluation.add_argument("--datadir", type=Path, default=DEFAULT_DATADIR)
+    evaluation.add_argument(
+        "--workers", type=int, default=1, help="backtests at once, fanned out over a local Ray"
+    )
+    evaluation.add_argument("--output", type=Path, default=REPO_ROOT / "user_data" / "evaluation")
+    evaluation.set_defaults(handler=_command_evaluate)
 
     for name, handler, text in (
         ("local-exchange", _command_local_exchange, "serve the Binance REST API from candles"),

@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.freqai.base_models.BaseClassifierModel import BaseClassifierModel
 from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
 from pandas import DataFrame
 
+from freqai_swing.labels import CLASS_ORDER
 from freqai_swing.models.boosting import (
     SwingBoostedClassifier,
     TrainingSet,
     encode_labels,
     purged_validation_split,
 )
+from freqai_swing.models.ensemble import EnsembleMemberError, SwingEnsemble, train_ensemble
 from freqai_swing.settings import ModelSettings, load_swing_settings
 
 logger = logging.getLogger(__name__)
@@ -46,17 +50,22 @@ class SwingBoostingClassifier(BaseClassifierModel):
         super().__init__(**kwargs)
         self.swing = load_swing_settings(self.config)
 
-    def booster_parameters(self) -> dict[str, Any]:
-        """This booster's block of ``model_training_parameters`` (empty = the seed's defaults)."""
-        block = self.model_training_parameters.get(self.booster_name, {})
+    def booster_parameters(self, name: str | None = None) -> dict[str, Any]:
+        """A booster's block of ``model_training_parameters`` (empty = the seed's defaults)."""
+        name = name or self.booster_name
+        block = self.model_training_parameters.get(name, {})
         if not isinstance(block, dict):
-            raise ValueError(
-                f"freqai.model_training_parameters.{self.booster_name} must be an object"
-            )
+            raise ValueError(f"freqai.model_training_parameters.{name} must be an object")
         return dict(block)
 
-    def fit(self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, **kwargs: Any) -> Any:
-        """Train on the window's rows minus a purged validation tail used for early stopping."""
+    def training_set(
+        self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen
+    ) -> tuple[TrainingSet, pd.Series | None]:
+        """The window's rows, labels and weights, the purged early-stopping split, the dates.
+
+        Dates are ``None`` when FreqAI's outlier removal dropped rows without dropping their
+        dates; purging then falls back to rows.
+        """
         features = data_dictionary["train_features"]
         labels = encode_labels(data_dictionary["train_labels"].iloc[:, 0])
         weights = np.asarray(data_dictionary["train_weights"], dtype=np.float64)
@@ -68,21 +77,26 @@ class SwingBoostingClassifier(BaseClassifierModel):
             dates,
             self.swing.model.validation_fraction,
             self.swing.purge_candles,
-            timeframe_to_seconds(self.config["timeframe"]),
+            self.candle_seconds,
             len(features),
         )
-        model = type(self).trainer(
-            TrainingSet(features, labels, weights, split),
-            self.booster_parameters(),
-            self.swing.model,
-        )
+        return TrainingSet(features, labels, weights, split), dates
+
+    @property
+    def candle_seconds(self) -> int:
+        return timeframe_to_seconds(self.config["timeframe"])
+
+    def fit(self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, **kwargs: Any) -> Any:
+        """Train on the window's rows minus a purged validation tail used for early stopping."""
+        data, _ = self.training_set(data_dictionary, dk)
+        model = type(self).trainer(data, self.booster_parameters(), self.swing.model)
         logger.info(
             "%s: %s fitted on %d rows, validated on %d (purge %d candles), %d rounds, %s, "
             "validation skill %s.",
             dk.pair,
             self.booster_name,
-            len(split.fit_rows),
-            len(split.validation_rows),
+            len(data.split.fit_rows),
+            len(data.split.validation_rows),
             self.swing.purge_candles,
             model.best_iteration + 1,
             model.device,
@@ -90,7 +104,7 @@ class SwingBoostingClassifier(BaseClassifierModel):
         )
         return model
 
-    def has_skill(self, model: SwingBoostedClassifier) -> bool:
+    def has_skill(self, model: Any) -> bool:
         """Whether this window's model may trade (see ``swing.model.min_validation_skill``)."""
         threshold = self.swing.model.min_validation_skill
         if threshold is None or model.validation_skill is None:
@@ -110,3 +124,67 @@ class SwingBoostingClassifier(BaseClassifierModel):
             do_predict = np.zeros_like(do_predict)
             dk.do_predict = do_predict
         return predictions, do_predict
+
+
+class SwingEnsembleModel(SwingBoostingClassifier):
+    """FreqAI classifier over :class:`~freqai_swing.models.ensemble.SwingEnsemble`.
+
+    The learned member weights go back to the strategy as ``ensemble_weight_<member>``
+    columns (declare them in ``extra_returns_per_train``). A member file that is missing or
+    corrupt on reload withholds the prediction (``do_predict`` 0) with an error line, instead
+    of stopping the bot.
+    """
+
+    booster_name = "ensemble"
+
+    def fit(self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, **kwargs: Any) -> Any:
+        data, dates = self.training_set(data_dictionary, dk)
+        settings = self.swing.ensemble
+        ensemble = train_ensemble(
+            data,
+            dates,
+            settings.members,
+            {m.name: self.booster_parameters(m.name) for m in settings.members},
+            self.swing.model,
+            folds=settings.folds,
+            purge_candles=self.swing.purge_candles,
+            embargo_candles=self.swing.embargo_candles,
+            candle_seconds=self.candle_seconds,
+            calibration=settings.calibration,
+            optuna_settings=settings.optuna,
+        )
+        ensemble.save_members(Path(dk.data_path), dk.model_filename)
+        logger.info(
+            "%s: ensemble trained in %.1f s, weights %s, validation skill %+.4f.",
+            dk.pair,
+            ensemble.training_seconds,
+            {name: round(weight, 3) for name, weight in ensemble.weights.items()},
+            ensemble.validation_skill,
+        )
+        return ensemble
+
+    def predict(
+        self, unfiltered_df: DataFrame, dk: FreqaiDataKitchen, **kwargs: Any
+    ) -> tuple[DataFrame, npt.NDArray[np.int_]]:
+        ensemble: SwingEnsemble = self.model
+        try:
+            if not ensemble.loaded:
+                ensemble.load_members(Path(dk.data_path))
+        except EnsembleMemberError as error:
+            logger.error("%s: no prediction: %s", dk.pair, error)
+            return self.withheld_prediction(unfiltered_df, dk)
+        for name, weight in ensemble.weights.items():
+            dk.data["extra_returns_per_train"][f"ensemble_weight_{name}"] = weight
+        return super().predict(unfiltered_df, dk, **kwargs)
+
+    @staticmethod
+    def withheld_prediction(
+        unfiltered_df: DataFrame, dk: FreqaiDataKitchen
+    ) -> tuple[DataFrame, npt.NDArray[np.int_]]:
+        """NaN probabilities and ``do_predict`` 0 for every row: the strategy cannot trade."""
+        rows = len(unfiltered_df)
+        columns = [*dk.label_list, *CLASS_ORDER]
+        prediction = DataFrame(np.nan, index=range(rows), columns=columns)
+        dk.DI_values = np.zeros(rows)
+        dk.do_predict = np.zeros(rows, dtype=np.int_)
+        return prediction, dk.do_predict

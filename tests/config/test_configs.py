@@ -16,6 +16,7 @@ COMBINATIONS = [
     ("base.json", "freqai.json", "offline.json"),
     ("base.json", "freqai.json", "dry-run.json"),
     ("base.json", "freqai.json", "live.json"),
+    ("base.json", "freqai.json", "rl.json"),
 ]
 
 

@@ -1,0 +1,78 @@
+"""``freqai-swing evaluate`` through the real freqtrade backtests, on real candles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from freqai_swing.walk_forward import WalkForwardSettings
+from tests.conftest import SAMPLE_DATADIR, load_candles
+from tooling.cli import main
+from tooling.evaluate import evaluate, request_from_arguments
+
+pytestmark = pytest.mark.slow
+
+PAIRS = ("ETH/USDT", "SOL/USDT")
+SETTINGS = WalkForwardSettings(splits=2, train_days=60, test_days=15)
+FEE = 0.0015
+
+
+def _run(output: Path, workers: int = 1) -> dict:
+    request = request_from_arguments(
+        ["swing-xgboost", "buy-and-hold"], PAIRS, SETTINGS, "2024-06-29", SAMPLE_DATADIR, output
+    )
+    return evaluate(request, workers=workers)
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    output = tmp_path_factory.mktemp("evaluation")
+    return _run(output), output
+
+
+def test_a_rerun_on_two_ray_workers_gives_an_identical_evaluation(first, tmp_path: Path) -> None:
+    """Same seed and data, fresh models, backtests fanned out over 2 local Ray workers."""
+    results, _ = first
+    again = _run(tmp_path, workers=2)
+    assert json.dumps(again, default=str) == json.dumps(results, default=str)
+
+
+def test_outputs_cover_every_runner_split_and_figure(first) -> None:
+    results, output = first
+    stored = json.loads((output / "evaluation.json").read_text())
+    assert set(stored["runners"]) == {"swing-xgboost", "buy-and-hold"}
+    table = (output / "evaluation.md").read_text()
+    for runner in stored["runners"].values():
+        assert len(runner["splits"]) == 2
+        for key in ("total_return", "sharpe", "sortino", "calmar", "max_drawdown", "exposure"):
+            assert key in runner["overall"]
+    classifier = stored["runners"]["swing-xgboost"]["overall"]
+    assert {"log_loss", "brier", "balanced_accuracy", "calibration"} <= set(classifier)
+    assert sum(b["rows"] for b in classifier["calibration"]) > 0.9 * 2 * 2 * 15 * 24
+    assert "| buy-and-hold |" in table and "20240614-20240629" in table
+
+
+def test_buy_and_hold_matches_the_candles(first) -> None:
+    """Equal-weight buy & hold from the candles themselves, fees on both sides."""
+    results, _ = first
+    for split in results["runners"]["buy-and-hold"]["splits"]:
+        start, end = (pd.Timestamp(day, tz="UTC") for day in split["test"].split("-"))
+        ratios = []
+        for pair in PAIRS:
+            candles = load_candles(pair).set_index("date")
+            entry = candles.loc[start, "open"]
+            exit_ = candles.loc[: end - pd.Timedelta(hours=1), "close"].iloc[-1]
+            ratios.append(exit_ / entry * (1 - FEE) / (1 + FEE) - 1)
+        expected = 0.99 * sum(ratios) / len(ratios)  # tradable_balance_ratio 0.99
+        assert split["total_return"] == pytest.approx(expected, abs=0.004)
+        assert split["exposure"] == pytest.approx(1.0, abs=0.01)
+
+
+def test_bad_requests_get_a_clear_error(tmp_path: Path, capsys) -> None:
+    assert main(["evaluate", "--runners", "buy-and-hold", "--gap-days", "3"]) == 2
+    assert main(["evaluate", "--pairs", "NOPE/USDT", "--output", str(tmp_path)]) == 2
+    with pytest.raises(ValueError, match="unknown runner"):
+        request_from_arguments(["magic"], PAIRS, SETTINGS, None, SAMPLE_DATADIR, tmp_path)

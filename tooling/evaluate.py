@@ -1,0 +1,409 @@
+"""``freqai-swing evaluate``: walk-forward evaluation through the real ``freqtrade backtesting``.
+
+Every runner (the bundle's strategy/model pairs, FreqAI's own example, the no-ML daily trend
+rule and equal-weight buy & hold) is backtested on the same splits, pairs, candles and fees.
+Each split is one freqtrade run whose FreqAI model is fitted on the ``train_days`` before the
+test window only. The figures are computed here from the trades and the candles, the same way
+for every runner, so that a row of the table compares like with like.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from freqai_swing.labels import CLASS_ORDER, LabelConfig
+from freqai_swing.metrics import classification_metrics
+from freqai_swing.models.boosting import encode_labels
+from freqai_swing.settings import load_swing_settings
+from freqai_swing.walk_forward import (
+    Split,
+    WalkForwardSettings,
+    equity_figures,
+    trade_figures,
+    walk_forward_splits,
+)
+from tooling.local_exchange import LocalExchange, write_offline_overlay
+from tooling.offline import (
+    DEFAULT_DATADIR,
+    REPO_ROOT,
+    bundle_arguments,
+    bundle_environment,
+    freqtrade_executable,
+)
+from tooling.score_predictions import labelled_predictions
+
+logger = logging.getLogger(__name__)
+
+CONFIG_DIR = REPO_ROOT / "config"
+
+
+@dataclass(frozen=True)
+class Runner:
+    """One strategy (and FreqAI model) that the evaluation backtests on every split."""
+
+    name: str
+    strategy: str
+    freqaimodel: str | None
+    configs: tuple[str, ...]
+    #: One position per pair at most, all pairs at once: equal weight across the whitelist.
+    equal_weight: bool = False
+    #: The bundle's classifiers: their probabilities are scored against the labels too.
+    classifier: bool = False
+
+
+RUNNERS: dict[str, Runner] = {
+    runner.name: runner
+    for runner in (
+        Runner(
+            "swing-xgboost",
+            "SwingClassifierStrategy",
+            "SwingXGBoostClassifier",
+            ("base.json", "freqai.json"),
+            classifier=True,
+        ),
+        Runner(
+            "swing-lightgbm",
+            "SwingClassifierStrategy",
+            "SwingLightGBMClassifier",
+            ("base.json", "freqai.json"),
+            classifier=True,
+        ),
+        Runner(
+            "swing-ensemble",
+            "SwingClassifierStrategy",
+            "SwingEnsembleClassifier",
+            ("base.json", "freqai.json"),
+            classifier=True,
+        ),
+        Runner(
+            "freqai-example",
+            "FreqaiExampleSpotStrategy",
+            "LightGBMRegressor",
+            ("base.json", "freqai-example.json"),
+        ),
+        Runner("daily-trend", "DailyTrendStrategy", None, ("base.json",), equal_weight=True),
+        Runner("buy-and-hold", "BuyAndHoldStrategy", None, ("base.json",), equal_weight=True),
+    )
+}
+
+
+@dataclass(frozen=True)
+class EvaluationRequest:
+    runners: tuple[str, ...]
+    pairs: tuple[str, ...]
+    walk_forward: WalkForwardSettings
+    data_end: pd.Timestamp
+    datadir: Path
+    output: Path
+    labels: LabelConfig
+
+
+def _overlay(runner: Runner, request: EvaluationRequest, path: Path) -> Path:
+    overlay: dict[str, Any] = {"exchange": {"pair_whitelist": list(request.pairs)}}
+    if runner.equal_weight:
+        overlay["max_open_trades"] = len(request.pairs)
+    if runner.freqaimodel:
+        overlay["freqai"] = {
+            "train_period_days": request.walk_forward.train_days,
+            "backtest_period_days": request.walk_forward.test_days,
+        }
+    path.write_text(json.dumps(overlay, indent=2))
+    return path
+
+
+def backtest_split(
+    runner: Runner, split: Split, request: EvaluationRequest, offline_overlay: Path
+) -> Path:
+    """One real ``freqtrade backtesting`` of ``runner`` on ``split``; returns its userdir."""
+    userdir = request.output / "runs" / runner.name / f"split-{split.index}"
+    for folder in ("backtest_results", "models", "logs", "strategies", "freqaimodels"):
+        (userdir / folder).mkdir(parents=True, exist_ok=True)
+    arguments = ["backtesting", "--strategy", runner.strategy, "--timerange", split.timerange]
+    if runner.freqaimodel:
+        arguments += ["--freqaimodel", runner.freqaimodel]
+    arguments += ["--cache", "none", "--export", "trades"]
+    command = [freqtrade_executable(), *arguments, *bundle_arguments("backtesting", arguments)]
+    for config in runner.configs:
+        command += ["-c", str(CONFIG_DIR / config)]
+    overlay = _overlay(runner, request, userdir / "evaluation-overlay.json")
+    command += ["-c", str(overlay), "-c", str(offline_overlay)]
+    command += ["--userdir", str(userdir), "--datadir", str(request.datadir)]
+    completed = subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        env=bundle_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    (userdir / "freqtrade.log").write_text(completed.stdout + completed.stderr)
+    if completed.returncode != 0:
+        tail = (completed.stdout + completed.stderr)[-2000:]
+        raise RuntimeError(
+            f"freqtrade backtesting of {runner.name} on split {split.index} "
+            f"({split.timerange}) failed; log: {userdir / 'freqtrade.log'}\n{tail}"
+        )
+    return userdir
+
+
+def load_trades(userdir: Path) -> pd.DataFrame:
+    from freqtrade.data.btanalysis import load_backtest_data
+
+    return load_backtest_data(userdir / "backtest_results")
+
+
+def load_closes(datadir: Path, pairs: Sequence[str]) -> pd.DataFrame:
+    """Hourly closes, one column per pair."""
+    closes = {}
+    for pair in pairs:
+        candles = pd.read_feather(datadir / f"{pair.replace('/', '_')}-1h.feather")
+        closes[pair] = candles.set_index("date")["close"]
+    return pd.DataFrame(closes).sort_index().ffill()
+
+
+def daily_equity(
+    trades: pd.DataFrame, closes: pd.DataFrame, split: Split, starting_balance: float
+) -> pd.Series:
+    """Wallet value at each day's last close: cash plus open positions marked to market.
+
+    A position's value is ``amount × close × (1 − exit fee)``; its cost ``amount × open rate ×
+    (1 + entry fee)`` left the cash when it opened. A trade with later adjustments counts at
+    its final amount (the bundle's classifier runners never adjust).
+    """
+    days = pd.date_range(split.test_start, split.test_end, freq="D", tz="UTC")
+    marks = closes.reindex(closes.index.union(days)).ffill().reindex(days)
+    values = np.full(len(days), starting_balance, dtype=float)
+    for trade in trades.itertuples():
+        opened = pd.Timestamp(trade.open_date)
+        closed = pd.Timestamp(trade.close_date)
+        cost = trade.amount * trade.open_rate * (1 + trade.fee_open)
+        is_open = np.asarray((days > opened) & (days < closed))
+        is_closed = np.asarray(days >= closed)
+        held_value = trade.amount * marks[trade.pair].to_numpy() * (1 - trade.fee_close)
+        values += np.where(is_open, held_value - cost, 0.0)
+        values += np.where(is_closed, trade.profit_abs, 0.0)
+    return pd.Series(values, index=days)
+
+
+def calibration_table(probabilities: np.ndarray, truth: np.ndarray, bins: int = 5) -> list[dict]:
+    """Mean predicted P(up) against the observed share of ``up`` per probability quantile."""
+    up = probabilities[:, CLASS_ORDER.index("up")]
+    edges = np.unique(np.quantile(up, np.linspace(0, 1, bins + 1)))
+    index = np.clip(np.searchsorted(edges, up, side="right") - 1, 0, len(edges) - 2)
+    table = []
+    for k in range(len(edges) - 1):
+        rows = index == k
+        if rows.any():
+            table.append(
+                {
+                    "bin": k,
+                    "rows": int(rows.sum()),
+                    "predicted_up": float(up[rows].mean()),
+                    "observed_up": float((truth[rows] == CLASS_ORDER.index("up")).mean()),
+                }
+            )
+    return table
+
+
+def classifier_figures(userdirs: Sequence[Path], request: EvaluationRequest) -> dict[str, Any]:
+    joined = pd.concat(
+        labelled_predictions(userdir, request.datadir, request.labels) for userdir in userdirs
+    )
+    probabilities = joined[list(CLASS_ORDER)].to_numpy(dtype=np.float64)
+    truth = encode_labels(joined["label"])
+    return {
+        **classification_metrics(probabilities, truth),
+        "calibration": calibration_table(probabilities, truth),
+    }
+
+
+def _chain(curves: Sequence[pd.Series]) -> pd.Series:
+    """Back-to-back split equity curves as one, each split compounding on the last."""
+    level, parts = 1.0, []
+    for curve in curves:
+        normalised = curve / curve.iloc[0] * level
+        parts.append(normalised if not parts else normalised.iloc[1:])
+        level = float(normalised.iloc[-1])
+    return pd.concat(parts)
+
+
+@dataclass(frozen=True)
+class SplitRun:
+    """What one backtest of one runner on one split left behind."""
+
+    runner: str
+    split: Split
+    userdir: Path
+
+
+def _backtest_all(
+    request: EvaluationRequest,
+    splits: Sequence[Split],
+    offline_overlay: Path,
+    workers: int,
+    progress: Callable[[], None] | None,
+) -> list[SplitRun]:
+    """Every (runner, split) backtest: one after the other, or fanned out over Ray.
+
+    With ``workers`` > 1, a local Ray cluster of that many CPUs runs the backtests as tasks
+    (pass ``RAY_ADDRESS`` to use an existing cluster instead); every task writes its own
+    userdir, so the figures do not depend on the order the tasks finish in.
+    """
+    jobs = [(RUNNERS[name], split) for name in request.runners for split in splits]
+    if workers <= 1:
+        runs = []
+        for runner, split in jobs:
+            runs.append(
+                SplitRun(
+                    runner.name, split, backtest_split(runner, split, request, offline_overlay)
+                )
+            )
+            if progress is not None:
+                progress()
+        return runs
+    import ray
+
+    ray.init(
+        num_cpus=workers, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True
+    )
+    try:
+        remote = ray.remote(num_cpus=1)(backtest_split)
+        pending = {
+            remote.remote(runner, split, request, offline_overlay): (runner, split)
+            for runner, split in jobs
+        }
+        done: dict[tuple[str, int], Path] = {}
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            runner, split = pending.pop(ready[0])
+            done[(runner.name, split.index)] = ray.get(ready[0])
+            if progress is not None:
+                progress()
+    finally:
+        ray.shutdown()
+    return [SplitRun(r.name, s, done[(r.name, s.index)]) for r, s in jobs]
+
+
+def evaluate(
+    request: EvaluationRequest,
+    progress: Callable[[], None] | None = None,
+    workers: int = 1,
+) -> dict[str, Any]:
+    """Backtest every runner on every split and collect the figures (also written to disk)."""
+    splits = walk_forward_splits(request.data_end, request.walk_forward)
+    closes = load_closes(request.datadir, request.pairs)
+    starting_balance = float(json.loads((CONFIG_DIR / "base.json").read_text())["dry_run_wallet"])
+    results: dict[str, Any] = {
+        "settings": {
+            **asdict(request.walk_forward),
+            "pairs": list(request.pairs),
+            "splits": [
+                {"index": s.index, "train_start": str(s.train_start), "test": s.timerange}
+                for s in splits
+            ],
+        },
+        "runners": {},
+    }
+    with LocalExchange(request.datadir, port=0) as exchange:
+        offline_overlay = write_offline_overlay(
+            request.output / "offline-overlay.json", exchange.api_url
+        )
+        runs = _backtest_all(request, splits, offline_overlay, workers, progress)
+    for name in request.runners:
+        runner = RUNNERS[name]
+        mine = [run for run in runs if run.runner == name]
+        per_split, curves, all_trades = [], [], []
+        for run in mine:
+            trades = load_trades(run.userdir)
+            curve = daily_equity(trades, closes, run.split, starting_balance)
+            figures = {
+                "split": run.split.index,
+                "test": run.split.timerange,
+                **equity_figures(curve),
+                **trade_figures(trades, run.split.test_start, run.split.test_end),
+            }
+            if runner.classifier:
+                figures |= classifier_figures([run.userdir], request)
+            per_split.append(figures)
+            curves.append(curve)
+            all_trades.append(trades)
+        overall = {
+            **equity_figures(_chain(curves)),
+            **trade_figures(pd.concat(all_trades), splits[0].test_start, splits[-1].test_end),
+        }
+        if runner.classifier:
+            overall |= classifier_figures([run.userdir for run in mine], request)
+        results["runners"][name] = {"splits": per_split, "overall": overall}
+    (request.output / "evaluation.json").write_text(json.dumps(results, indent=2, default=str))
+    (request.output / "evaluation.md").write_text(markdown_table(results))
+    return results
+
+
+TABLE_COLUMNS = (
+    ("total_return", "return", "{:+.1%}"),
+    ("sharpe", "Sharpe", "{:.2f}"),
+    ("sortino", "Sortino", "{:.2f}"),
+    ("calmar", "Calmar", "{:.2f}"),
+    ("max_drawdown", "max DD", "{:.1%}"),
+    ("max_drawdown_days", "DD days", "{:.0f}"),
+    ("win_rate", "win rate", "{:.1%}"),
+    ("profit_factor", "profit factor", "{:.2f}"),
+    ("average_win", "avg win", "{:+.2%}"),
+    ("average_loss", "avg loss", "{:+.2%}"),
+    ("trades", "trades", "{}"),
+    ("average_duration_hours", "avg hours", "{:.1f}"),
+    ("exposure", "exposure", "{:.0%}"),
+    ("balanced_accuracy", "bal. acc.", "{:.3f}"),
+    ("log_loss", "log loss", "{:.4f}"),
+    ("brier", "Brier", "{:.4f}"),
+)
+
+
+def _row(label: str, figures: dict[str, Any]) -> str:
+    cells = [fmt.format(figures[key]) if key in figures else "–" for key, _, fmt in TABLE_COLUMNS]
+    return f"| {label} | " + " | ".join(cells) + " |"
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    header = "| runner | " + " | ".join(title for _, title, _ in TABLE_COLUMNS) + " |"
+    lines = ["## Overall", "", header, "|---" * (len(TABLE_COLUMNS) + 1) + "|"]
+    lines += [_row(name, r["overall"]) for name, r in results["runners"].items()]
+    lines += ["", "## Per split", "", header.replace("runner", "runner / split")]
+    lines.append("|---" * (len(TABLE_COLUMNS) + 1) + "|")
+    for name, r in results["runners"].items():
+        lines += [_row(f"{name} / {s['test']}", s) for s in r["splits"]]
+    return "\n".join(lines) + "\n"
+
+
+def request_from_arguments(
+    runners: Sequence[str],
+    pairs: Sequence[str] | None,
+    walk_forward: WalkForwardSettings,
+    data_end: str | None,
+    datadir: Path = DEFAULT_DATADIR,
+    output: Path = REPO_ROOT / "user_data" / "evaluation",
+) -> EvaluationRequest:
+    """Check the CLI's choices against the runners, the config and the data; clear errors."""
+    unknown = sorted(set(runners) - set(RUNNERS))
+    if unknown:
+        raise ValueError(f"unknown runner(s) {unknown}; choose from {sorted(RUNNERS)}")
+    freqai_config = json.loads((CONFIG_DIR / "freqai.json").read_text())
+    labels = load_swing_settings(freqai_config).labels
+    walk_forward.check(horizon_hours=labels.horizon_candles)
+    base = json.loads((CONFIG_DIR / "base.json").read_text())
+    chosen = tuple(pairs or base["exchange"]["pair_whitelist"])
+    missing = [p for p in chosen if not (datadir / f"{p.replace('/', '_')}-1h.feather").is_file()]
+    if missing:
+        raise FileNotFoundError(f"no 1h candles in {datadir} for {missing}")
+    end = pd.Timestamp(data_end, tz="UTC") if data_end else load_closes(datadir, chosen).index[-1]
+    output.mkdir(parents=True, exist_ok=True)
+    return EvaluationRequest(tuple(runners), chosen, walk_forward, end, datadir, output, labels)

@@ -18,6 +18,7 @@ from typing import Any, Final, Literal
 from jsonschema import Draft202012Validator
 
 from freqai_swing.labels import LabelConfig
+from freqai_swing.risk import RISK_SCHEMA, RiskSettings
 
 DeviceRequest = Literal["auto", "cpu", "cuda"]
 
@@ -101,6 +102,7 @@ SWING_SCHEMA: Final[dict[str, Any]] = {
         "labels": _LABEL_SCHEMA,
         "model": _MODEL_SCHEMA,
         "regime_filter": _REGIME_SCHEMA,
+        "risk": RISK_SCHEMA,
         "ensemble": _ENSEMBLE_SCHEMA,
         "market_pair": {"type": "string", "pattern": "^[A-Z0-9]+/[A-Z0-9]+$"},
         "feature_families": {
@@ -236,6 +238,7 @@ class SwingSettings:
     labels: LabelConfig = field(default_factory=LabelConfig)
     model: ModelSettings = field(default_factory=ModelSettings)
     regime_filter: RegimeSettings = field(default_factory=RegimeSettings)
+    risk: RiskSettings = field(default_factory=RiskSettings)
     ensemble: EnsembleSettings = field(default_factory=EnsembleSettings)
     market_pair: str = "BTC/USDT"
     feature_families: tuple[str, ...] = (
@@ -314,6 +317,7 @@ def load_swing_settings(config: Mapping[str, Any]) -> SwingSettings:
         labels=labels,
         model=ModelSettings(**block.get("model", {})),
         regime_filter=RegimeSettings(**block.get("regime_filter", {})),
+        risk=RiskSettings(**block.get("risk", {})),
         market_pair=block.get("market_pair", "BTC/USDT"),
         feature_families=tuple(families) if families else SwingSettings().feature_families,
     )
@@ -365,7 +369,8 @@ def settings_fingerprint(config: Mapping[str, Any]) -> str:
     }
     shaped = {
         "freqai": freqai,
-        "swing": config.get("swing", {}),
+        # risk rules size and gate orders; they never shape a model
+        "swing": {k: v for k, v in config.get("swing", {}).items() if k != "risk"},
         "timeframe": config.get("timeframe"),
         "freqaimodel": config.get("freqaimodel"),
         # FreqAI breaks when one backtest mixes reused and freshly trained windows of a pair

@@ -13,7 +13,6 @@ from typing import Any
 import pandas as pd
 from freqtrade.enums import RunMode
 from freqtrade.exceptions import OperationalException
-from freqtrade.strategy import IStrategy
 
 from freqai_swing.features import (
     basic_features,
@@ -24,6 +23,7 @@ from freqai_swing.features import (
 from freqai_swing.labels import CLASS_ORDER, barrier_widths, triple_barrier_labels
 from freqai_swing.notifications import OperationsNotifier, send_operations_messages
 from freqai_swing.regime import DAILY, above_daily_average
+from freqai_swing.risk_strategy import RiskManagedStrategy
 from freqai_swing.settings import SwingConfigError, load_swing_settings, settings_fingerprint
 
 logger = logging.getLogger(__name__)
@@ -73,8 +73,12 @@ def apply_identifier(config: dict[str, Any]) -> str:
     return identifier
 
 
-class SwingFreqaiStrategyBase(IStrategy):
-    """Base for the bundle's FreqAI strategies (spot, long only, 1h with 4h/1d context)."""
+class SwingFreqaiStrategyBase(RiskManagedStrategy):
+    """Base for the bundle's FreqAI strategies (spot, long only, 1h with 4h/1d context).
+
+    Risk rules (``swing.risk``, docs/risk.md) come from :class:`RiskManagedStrategy`; the
+    seed's exits are Freqtrade's own: 3 % stop, 6 % ROI, 2 % trailing once 3 % up.
+    """
 
     INTERFACE_VERSION = 3
     timeframe = "1h"
@@ -84,12 +88,20 @@ class SwingFreqaiStrategyBase(IStrategy):
     # The longest lookback of any feature (SMA/EMA 200) on any included timeframe.
     startup_candle_count = 200
 
+    minimal_roi = {"0": 0.06}
+    stoploss = -0.03
+    trailing_stop = True
+    trailing_stop_positive = 0.02
+    trailing_stop_positive_offset = 0.03
+    trailing_only_offset_is_reached = True
+
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
         try:
             self.swing = load_swing_settings(config)
         except SwingConfigError as error:
             raise OperationalException(str(error)) from None
+        self.init_risk(self.swing.risk)
         apply_identifier(config)
 
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:

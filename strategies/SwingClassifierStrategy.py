@@ -2,7 +2,8 @@
 
 Run with ``--freqaimodel SwingXGBoostClassifier`` or ``SwingLightGBMClassifier``. Features,
 labels and the identifier come from :class:`freqai_swing.strategy_base.SwingFreqaiStrategyBase`;
-this file holds the trading rules a user tunes: thresholds (hyperoptable), ROI, stop, trailing.
+this file holds the entry and exit rules a user tunes (hyperoptable thresholds); stop, ROI,
+trailing and the risk rules are the base's.
 """
 
 from typing import Any
@@ -16,13 +17,6 @@ from freqai_swing.strategy_base import SwingFreqaiStrategyBase
 
 class SwingClassifierStrategy(SwingFreqaiStrategyBase):
     """Long-only spot swing strategy on the ``up`` / ``down`` / ``flat`` probabilities."""
-
-    minimal_roi = {"0": 0.06}
-    stoploss = -0.03
-    trailing_stop = True
-    trailing_stop_positive = 0.02
-    trailing_stop_positive_offset = 0.03
-    trailing_only_offset_is_reached = True
 
     buy_min_edge = DecimalParameter(0.0, 0.02, default=0.004, decimals=3, space="buy")
     buy_min_up_probability = DecimalParameter(0.34, 0.75, default=0.45, decimals=2, space="buy")

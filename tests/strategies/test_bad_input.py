@@ -42,7 +42,14 @@ def backtest(
     pairs: list[str] = PAIRS,
     timerange: str = TIMERANGE,
 ) -> FreqtradeRun:
-    settings = {"exchange": {"pair_whitelist": pairs}, **SMALL_MODEL, **(overlay or {})}
+    # The risk layer off: the damaged stretch is placed around the control run's middle trade,
+    # so it must follow the strategy's signals alone (risk rules: test_risk_backtests.py).
+    settings = {
+        "exchange": {"pair_whitelist": pairs},
+        **SMALL_MODEL,
+        "swing": {"risk": {"enabled": False}},
+        **(overlay or {}),
+    }
     config = write_config(tmp_path / "overlay.json", settings)
     return run_freqtrade(
         backtesting_arguments("SwingXGBoostClassifier", timerange),

@@ -182,6 +182,19 @@ class RiskManagedStrategy(IStrategy):
             self.update_risk_locks(current_time)
 
     # --- sizing ---------------------------------------------------------------------------
+    def position_increase_room(self, trade: Trade, current_time: datetime) -> float | None:
+        """Stake currency an open position may still add under the stake cap and the exposure
+        cap; ``None`` when the risk layer is off or the wallet is unknown."""
+        equity = self.equity() if self.risk.enabled else None
+        if equity is None:
+            return None
+        cap = float(self.risk_max_stake_fraction.value) * equity - float(trade.stake_amount)
+        room = exposure_room(equity, float(Trade.total_open_trades_stakes()), self.risk)
+        allowed = max(min(cap, room), 0.0)
+        if allowed <= 0:
+            fired("exposure", current_time, "%s: no room to add to the position", trade.pair)
+        return allowed
+
     def custom_stake_amount(
         self,
         pair: str,
@@ -195,8 +208,8 @@ class RiskManagedStrategy(IStrategy):
         side: str,
         **kwargs: Any,
     ) -> float:
-        equity = self.equity()
-        if not self.risk.enabled or equity is None:
+        equity = self.equity() if self.risk.enabled else None
+        if equity is None:
             return proposed_stake
         settings = self.risk
         ratios = recent_profit_ratios(self.closed_trades(), current_time, settings)

@@ -136,9 +136,23 @@ class SwingRLStrategyBase(SwingFreqaiStrategyBase):
         side: str,
         **kwargs: Any,
     ) -> float:
-        """First order: the buy's share of the pair's slot."""
+        """First order: the buy's share of the pair's slot, within the risk layer's stake (Kelly
+        sizing, stake and exposure caps, volatility halving; 0 skips the entry)."""
         share = _NAME_TO_FRACTION.get(entry_tag or "", 1.0)
-        return min(share * self.slot_capital(proposed_stake), max_stake)
+        desired = min(share * self.slot_capital(proposed_stake), max_stake)
+        allowed = super().custom_stake_amount(
+            pair,
+            current_time,
+            current_rate,
+            desired,
+            min_stake,
+            max_stake,
+            leverage,
+            entry_tag,
+            side,
+            **kwargs,
+        )
+        return min(desired, allowed)
 
     def _last_candle(self, pair: str) -> pd.Series | None:
         dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
@@ -175,6 +189,9 @@ class SwingRLStrategyBase(SwingFreqaiStrategyBase):
             # is what the position cost so far, not its marked value (no top-ups after a dip).
             room = slot - trade.stake_amount
             stake = min(BUY_FRACTIONS[action] * slot, room, max_stake)
+            risk_room = self.position_increase_room(trade, current_time)
+            if risk_room is not None:
+                stake = min(stake, risk_room)
             if stake < MIN_ORDER_SHARE * slot or (min_stake is not None and stake < min_stake):
                 return None
             return stake, name

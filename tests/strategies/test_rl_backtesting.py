@@ -110,3 +110,18 @@ def test_with_a_test_split_the_best_evaluated_agent_trades(
     assert run.returncode == 0, run.output[-4000:]
     assert len(re.findall(r"PPO trained 1024 timesteps on 864 rows", run.output)) == len(PAIRS)
     assert len(re.findall(r"using the best agent on the test split", run.output)) == len(PAIRS)
+
+
+def test_the_risk_layer_sizes_the_agents_orders(rl_run: FreqtradeRun) -> None:
+    """First stakes follow the risk layer's fixed 5 % of equity until enough trades exist, and
+    no position grows past its 20 % cap, whatever share of its slot the agent asked for."""
+    trades = rl_run.trades().sort_values("open_date")
+    assert len(trades) < 20, "still in the risk layer's fixed-stake phase"
+    for trade in trades.itertuples():
+        closed_before = trades.loc[trades["close_date"] <= trade.open_date, "profit_abs"].sum()
+        equity = 10_000 + closed_before  # dry_run_wallet plus realised profit (at cost)
+        entries = [order for order in trade.orders if order["ft_is_entry"]]
+        assert entries[0]["cost"] <= 0.05 * equity * 1.005, (trade.pair, trade.open_date)
+        assert sum(order["cost"] for order in entries) <= 0.20 * equity * 1.005
+    asked_more = trades["orders"].map(lambda orders: orders[0]["ft_order_tag"] != "buy_small")
+    assert asked_more.any(), "an order where the agent asked for more than the layer gave"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 import freqai_swing  # noqa: F401  (sets OMP_WAIT_POLICY before any booster library loads)
 from tooling.local_exchange import LocalExchange, write_offline_overlay
-from tooling.offline import bundle_arguments, bundle_environment, freqtrade_executable
+from tooling.offline import run_freqtrade_in
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATADIR = REPO_ROOT / "user_data" / "data" / "binance"
@@ -77,23 +76,7 @@ def run_freqtrade(
     timeout: int = 900,
 ) -> FreqtradeRun:
     """Run the real ``freqtrade`` CLI with the bundle's plugin folders and a private userdir."""
-    userdir.mkdir(parents=True, exist_ok=True)
-    for folder in ("backtest_results", "models", "logs", "strategies", "freqaimodels"):
-        (userdir / folder).mkdir(exist_ok=True)
-    command = [freqtrade_executable(), *arguments]
-    for config in (*configs, *overlays):
-        command += ["-c", str(config)]
-    command += ["--userdir", str(userdir), "--datadir", str(datadir)]
-    command += bundle_arguments(arguments[0], arguments)
-    completed = subprocess.run(
-        command,
-        cwd=REPO_ROOT,
-        env=bundle_environment(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    completed = run_freqtrade_in(arguments, userdir, [*configs, *overlays], datadir, timeout)
     return FreqtradeRun(completed.returncode, completed.stdout + completed.stderr, userdir)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,9 +35,7 @@ from tooling.local_exchange import LocalExchange, write_offline_overlay
 from tooling.offline import (
     DEFAULT_DATADIR,
     REPO_ROOT,
-    bundle_arguments,
-    bundle_environment,
-    freqtrade_executable,
+    run_freqtrade_in,
 )
 from tooling.score_predictions import labelled_predictions
 
@@ -126,26 +123,14 @@ def backtest_split(
 ) -> Path:
     """One real ``freqtrade backtesting`` of ``runner`` on ``split``; returns its userdir."""
     userdir = request.output / "runs" / runner.name / f"split-{split.index}"
-    for folder in ("backtest_results", "models", "logs", "strategies", "freqaimodels"):
-        (userdir / folder).mkdir(parents=True, exist_ok=True)
+    userdir.mkdir(parents=True, exist_ok=True)
     arguments = ["backtesting", "--strategy", runner.strategy, "--timerange", split.timerange]
     if runner.freqaimodel:
         arguments += ["--freqaimodel", runner.freqaimodel]
     arguments += ["--cache", "none", "--export", "trades"]
-    command = [freqtrade_executable(), *arguments, *bundle_arguments("backtesting", arguments)]
-    for config in runner.configs:
-        command += ["-c", str(CONFIG_DIR / config)]
     overlay = _overlay(runner, request, userdir / "evaluation-overlay.json")
-    command += ["-c", str(overlay), "-c", str(offline_overlay)]
-    command += ["--userdir", str(userdir), "--datadir", str(request.datadir)]
-    completed = subprocess.run(
-        command,
-        cwd=REPO_ROOT,
-        env=bundle_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    configs = [*(CONFIG_DIR / config for config in runner.configs), overlay, offline_overlay]
+    completed = run_freqtrade_in(arguments, userdir, configs, request.datadir)
     (userdir / "freqtrade.log").write_text(completed.stdout + completed.stderr)
     if completed.returncode != 0:
         tail = (completed.stdout + completed.stderr)[-2000:]

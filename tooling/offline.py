@@ -83,6 +83,35 @@ def bundle_arguments(subcommand: str, arguments: Sequence[str]) -> list[str]:
     return extra
 
 
+#: The folders freqtrade expects in a ``--userdir``.
+USERDIR_FOLDERS = ("backtest_results", "models", "logs", "strategies", "freqaimodels")
+
+
+def run_freqtrade_in(
+    arguments: Sequence[str],
+    userdir: Path,
+    configs: Sequence[Path],
+    datadir: Path = DEFAULT_DATADIR,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``freqtrade`` CLI with the bundle's plugin folders in a private userdir."""
+    for folder in USERDIR_FOLDERS:
+        (userdir / folder).mkdir(parents=True, exist_ok=True)
+    command = [freqtrade_executable(), *arguments, *bundle_arguments(arguments[0], arguments)]
+    for config in configs:
+        command += ["-c", str(config)]
+    command += ["--userdir", str(userdir), "--datadir", str(datadir)]
+    return subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        env=bundle_environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def bundle_environment() -> dict[str, str]:
     """Environment in which freqtrade imports the bundle's core from the source tree."""
     environment = dict(os.environ)

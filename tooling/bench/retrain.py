@@ -21,7 +21,6 @@ import argparse
 import json
 import re
 import resource
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -43,9 +42,7 @@ from tooling.local_exchange import LocalExchange, write_offline_overlay
 from tooling.offline import (
     DEFAULT_DATADIR,
     REPO_ROOT,
-    bundle_arguments,
-    bundle_environment,
-    freqtrade_executable,
+    run_freqtrade_in,
 )
 
 #: One 30-day window: FreqAI trains each pair once, on the 120 days before it.
@@ -62,24 +59,11 @@ def retrain_cycle(
     strategy: str, model: str, configs: tuple[str, ...], work: Path, offline: Path
 ) -> dict[str, Any]:
     """One real backtest over the window: FreqAI's training seconds, wall time, peak memory."""
-    userdir = work / model
-    for folder in ("backtest_results", "models", "logs", "strategies", "freqaimodels"):
-        (userdir / folder).mkdir(parents=True, exist_ok=True)
     arguments = ["backtesting", "--strategy", strategy, "--freqaimodel", model]
     arguments += ["--timerange", WINDOW, "--cache", "none"]
-    command = [freqtrade_executable(), *arguments, *bundle_arguments("backtesting", arguments)]
-    for config in (*[REPO_ROOT / "config" / c for c in configs], offline):
-        command += ["-c", str(config)]
-    command += ["--userdir", str(userdir), "--datadir", str(DEFAULT_DATADIR)]
+    configs = [*(REPO_ROOT / "config" / config for config in configs), offline]
     started = time.monotonic()
-    completed = subprocess.run(
-        command,
-        cwd=REPO_ROOT,
-        env=bundle_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    completed = run_freqtrade_in(arguments, work / model, configs)
     wall = time.monotonic() - started
     output = completed.stdout + completed.stderr
     if completed.returncode != 0:

@@ -7,6 +7,7 @@ Each hook hands the dataframe to a pure function of :mod:`freqai_swing.features`
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -21,6 +22,7 @@ from freqai_swing.features import (
     time_features,
 )
 from freqai_swing.labels import CLASS_ORDER, barrier_widths, triple_barrier_labels
+from freqai_swing.notifications import OperationsNotifier, send_operations_messages
 from freqai_swing.regime import DAILY, above_daily_average
 from freqai_swing.settings import SwingConfigError, load_swing_settings, settings_fingerprint
 
@@ -89,6 +91,17 @@ class SwingFreqaiStrategyBase(IStrategy):
         except SwingConfigError as error:
             raise OperationalException(str(error)) from None
         apply_identifier(config)
+
+    def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
+        """Dry and live runs: the bundle's operator messages (see freqai_swing.notifications)."""
+        if self.dp is None or self.dp.runmode not in (RunMode.DRY_RUN, RunMode.LIVE):
+            return
+        if not hasattr(self, "_notifier"):
+            self._notifier = OperationsNotifier()
+        try:
+            send_operations_messages(self, self._notifier, current_time)
+        except Exception:  # a message must never stop trading
+            logger.exception("freqai-swing: operator messages failed")
 
     # --- FreqAI feature hooks -------------------------------------------------------------
     def feature_engineering_expand_all(

@@ -367,6 +367,10 @@ class CandleStore:
         self._last_close: dict[str, float] = {}
         self._lock = threading.Lock()
 
+    def now_ms(self) -> int:
+        """The exchange's "now": the wall clock here, the replayed time in a replay."""
+        return now_ms()
+
     def symbols(self) -> list[str]:
         """Every symbol with at least one candle file, sorted."""
         return sorted(self._files)
@@ -447,6 +451,121 @@ class CandleStore:
 
 
 # ---------------------------------------------------------------------------------------------
+# Replay: the candles served as if live
+# ---------------------------------------------------------------------------------------------
+
+HOUR_MS = 3_600_000
+
+
+@dataclass(frozen=True)
+class ReplayClock:
+    """Replayed time: one ``candle_ms`` step every ``seconds_per_candle`` real seconds.
+
+    The replayed clock starts at ``start_ms`` when the server starts (``anchor_ms``, real time),
+    runs at real speed inside a step and jumps to the next candle's open at each step. Freqtrade
+    schedules its loop, its candle refreshes and FreqAI's retraining from its own wall clock, so
+    the bot runs under the same clock (libfaketime reading :meth:`offset_seconds` from a shared
+    file, see :mod:`tooling.replay`): both sides agree on "now" and no freqtrade code is changed.
+    Durations inside a step stay real, so sleeps, timeouts and throttling behave normally.
+    """
+
+    start_ms: int
+    seconds_per_candle: float
+    anchor_ms: int
+    candle_ms: int = HOUR_MS
+
+    def step(self, real_ms: int) -> int:
+        """How many candles have been replayed since the start."""
+        return max(int((real_ms - self.anchor_ms) // (self.seconds_per_candle * 1000)), 0)
+
+    def offset_ms(self, real_ms: int) -> int:
+        """Replayed minus real time: constant within a step."""
+        step = self.step(real_ms)
+        real_step_start = self.anchor_ms + int(step * self.seconds_per_candle * 1000)
+        return self.start_ms + step * self.candle_ms - real_step_start
+
+    def now_ms(self, real_ms: int | None = None) -> int:
+        """The replayed time at ``real_ms`` (default: now)."""
+        real = now_ms() if real_ms is None else real_ms
+        return real + self.offset_ms(real)
+
+    def next_step_real_ms(self, real_ms: int) -> int:
+        """Real time of the next jump."""
+        return self.anchor_ms + int((self.step(real_ms) + 1) * self.seconds_per_candle * 1000)
+
+
+def _forming(
+    series: CandleSeries, closed: int, price: float, volume: float, high: float, low: float
+) -> CandleSeries:
+    """``series`` cut after ``closed`` candles plus one forming candle with the given values."""
+    cut = slice(0, closed + 1)
+    open_time = series.open_time[cut]
+    opened = series.open[cut].copy()
+    highs, lows = series.high[cut].copy(), series.low[cut].copy()
+    closes, volumes = series.close[cut].copy(), series.volume[cut].copy()
+    highs[-1], lows[-1], closes[-1], volumes[-1] = high, low, price, volume
+    return CandleSeries(series.interval_ms, open_time, opened, highs, lows, closes, volumes)
+
+
+class ReplayStore(CandleStore):
+    """The datadir seen at the replayed "now": closed candles, then one candle still forming.
+
+    The forming candle holds only what is known at its start: the finest file's current candle
+    is its open price (volume 0); a coarser forming candle aggregates the finer candles closed
+    so far plus that price, as Binance's would. Tickers and the order book quote that price,
+    and nothing after "now" is ever served.
+    """
+
+    def __init__(self, datadir: Path, clock: ReplayClock) -> None:
+        super().__init__(datadir)
+        self.clock = clock
+
+    def now_ms(self) -> int:
+        """The replayed time."""
+        return self.clock.now_ms()
+
+    def series(self, symbol: str, interval: str) -> CandleSeries:
+        """Candles of ``symbol`` up to the replayed now, the last one forming."""
+        return self._at(super().series(symbol, interval), symbol, self.now_ms())
+
+    def finest(self, symbol: str) -> CandleSeries:
+        return self.series(symbol, self.intervals(symbol)[0])
+
+    def _at(self, series: CandleSeries, symbol: str, now: int) -> CandleSeries:
+        index = int(np.searchsorted(series.open_time, now, side="right")) - 1
+        if index < 0:
+            raise BinanceError(400, -1121, f"Invalid symbol. {symbol} has no candle before now.")
+        fine = super().series(symbol, self.intervals(symbol)[0])
+        if fine.interval_ms > series.interval_ms:
+            return _forming(
+                series,
+                index,
+                float(series.open[index]),
+                0.0,
+                float(series.open[index]),
+                float(series.open[index]),
+            )
+        current = int(np.searchsorted(fine.open_time, now, side="right")) - 1
+        price = float(fine.open[max(current, 0)])
+        if int(series.open_time[index]) + series.interval_ms <= now:
+            # Replay ran past the file's last candle (or into a gap): the market stands still.
+            return _forming(
+                series,
+                index,
+                float(series.close[index]),
+                0.0,
+                float(series.high[index]),
+                float(series.low[index]),
+            )
+        begin = int(np.searchsorted(fine.open_time, series.open_time[index], side="left"))
+        closed = slice(begin, max(current, begin))
+        high = max([price, *fine.high[closed].tolist()])
+        low = min([price, *fine.low[closed].tolist()])
+        volume = float(fine.volume[closed].sum())
+        return _forming(series, index, price, volume, high, low)
+
+
+# ---------------------------------------------------------------------------------------------
 # Endpoints
 # ---------------------------------------------------------------------------------------------
 
@@ -503,9 +622,9 @@ def ping(_store: CandleStore, _query: Query) -> dict[str, Any]:
     return {}
 
 
-def server_time(_store: CandleStore, _query: Query) -> dict[str, Any]:
+def server_time(store: CandleStore, _query: Query) -> dict[str, Any]:
     """Server clock."""
-    return {"serverTime": now_ms()}
+    return {"serverTime": store.now_ms()}
 
 
 def symbol_info(store: CandleStore, symbol: str) -> dict[str, Any]:
@@ -543,7 +662,7 @@ def exchange_info(store: CandleStore, query: Query) -> dict[str, Any]:
     """Markets: ccxt's ``load_markets`` reads precision and limits from the filters."""
     return {
         "timezone": "UTC",
-        "serverTime": now_ms(),
+        "serverTime": store.now_ms(),
         "rateLimits": [
             {
                 "rateLimitType": "REQUEST_WEIGHT",
@@ -833,12 +952,25 @@ class LocalExchange:
     ``api_url`` goes into :func:`offline_overlay`.
     """
 
-    def __init__(self, datadir: Path, host: str = DEFAULT_HOST, port: int = 0) -> None:
+    def __init__(
+        self,
+        datadir: Path,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        replay: ReplayClock | None = None,
+        clock_file: Path | None = None,
+    ) -> None:
         self.host = loopback_host(host)
-        self.store = CandleStore(Path(datadir))
+        if clock_file is not None and replay is None:
+            raise ValueError("a clock file is only written in replay mode")
+        self.store = CandleStore(Path(datadir)) if replay is None else ReplayStore(datadir, replay)
+        self.replay = replay
+        self.clock_file = None if clock_file is None else Path(clock_file)
         self._requested_port = port
         self._server: _ExchangeServer | None = None
         self._thread: threading.Thread | None = None
+        self._clock_stop = threading.Event()
+        self._clock_thread: threading.Thread | None = None
 
     def start(self) -> LocalExchange:
         """Bind and serve in a daemon thread; raises :class:`PortInUseError` if taken."""
@@ -858,13 +990,33 @@ class LocalExchange:
             daemon=True,
         )
         self._thread.start()
+        if self.replay is not None and self.clock_file is not None:
+            write_clock_file(self.clock_file, self.replay)
+            self._clock_stop.clear()
+            self._clock_thread = threading.Thread(
+                target=self._keep_clock_file, name="replay-clock", daemon=True
+            )
+            self._clock_thread.start()
         logger.info("Local exchange serving %d pairs on %s", len(self.store.symbols()), self.url)
         return self
+
+    def _keep_clock_file(self) -> None:
+        """Rewrite the shared clock at every replay step, so the bot's clock jumps with ours."""
+        assert self.replay is not None and self.clock_file is not None
+        while True:
+            wait_ms = self.replay.next_step_real_ms(now_ms()) - now_ms()
+            if self._clock_stop.wait(max(wait_ms, 1) / 1000):
+                return
+            write_clock_file(self.clock_file, self.replay)
 
     def stop(self) -> None:
         """Stop serving and release the port."""
         if self._server is None:
             return
+        if self._clock_thread is not None:
+            self._clock_stop.set()
+            self._clock_thread.join()
+            self._clock_thread = None
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -908,6 +1060,30 @@ class LocalExchange:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def write_clock_file(path: Path, clock: ReplayClock) -> None:
+    """The replayed-minus-real offset in seconds, libfaketime's ``FAKETIME_TIMESTAMP_FILE`` format.
+
+    Written to a temporary file and renamed, so a reader never sees half a line.
+    """
+    path = Path(path)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(f"{clock.offset_ms(now_ms()) / 1000:+.3f}\n", encoding="utf-8")
+    temporary.replace(path)
+
+
+def parse_replay_start(text: str) -> int:
+    """``2024-03-01`` or ``2024-03-01T05:00`` (UTC) as ms, floored to the hour."""
+    problem = ValueError(f"--replay-start {text!r} is not a date (use e.g. 2024-03-01)")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}){0,2})?(Z|[+-]00:?00)?", text):
+        raise problem
+    try:
+        moment = pd.Timestamp(text)
+    except ValueError as error:
+        raise problem from error
+    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    return int(moment.floor("h").value // 1_000_000)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -996,13 +1172,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
     parser.add_argument("--pidfile", type=Path, help="write the pid here, removed on exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    parser.add_argument(
+        "--replay-start", help="replay mode: serve the candles as if live from this UTC date"
+    )
+    parser.add_argument(
+        "--seconds-per-candle",
+        type=float,
+        default=5.0,
+        help="replay mode: real seconds per replayed 1h candle (default 5)",
+    )
+    parser.add_argument(
+        "--clock-file", type=Path, help="replay mode: keep the replayed clock here for the bot"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s - %(name)s - %(levelname)s - %(message)s",
     )
     try:
-        exchange = LocalExchange(args.datadir, host=args.host, port=args.port)
+        replay = None
+        if args.replay_start is not None:
+            if args.seconds_per_candle <= 0:
+                raise ValueError("--seconds-per-candle must be positive")
+            replay = ReplayClock(
+                parse_replay_start(args.replay_start), args.seconds_per_candle, now_ms()
+            )
+        elif args.clock_file is not None:
+            raise ValueError("--clock-file needs --replay-start")
+        exchange = LocalExchange(
+            args.datadir,
+            host=args.host,
+            port=args.port,
+            replay=replay,
+            clock_file=args.clock_file,
+        )
         _serve(exchange, args.pidfile)
     except (ValueError, FileNotFoundError, PortInUseError) as error:
         print(f"local_exchange: {error}", file=sys.stderr)

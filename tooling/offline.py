@@ -112,9 +112,17 @@ def check_exchange(url: str, timeout: float = 3.0) -> None:
 
 
 def _run_with_overlay(
-    api_url: str, freqtrade_arguments: Sequence[str], cwd: Path
+    api_url: str,
+    freqtrade_arguments: Sequence[str],
+    cwd: Path,
+    environment: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     subcommand = freqtrade_arguments[0]
+    environment = bundle_environment() if environment is None else environment
+    if subcommand == "trade":
+        from tooling.secrets_env import load_env_file
+
+        environment = load_env_file(REPO_ROOT / ".env", environment)
     with tempfile.TemporaryDirectory() as tmp:
         overlay = Path(tmp) / "offline.json"
         write_offline_overlay(overlay, api_url)
@@ -126,7 +134,7 @@ def _run_with_overlay(
             str(overlay),
         ]
         logger.info("Local exchange at %s; running: %s", api_url, " ".join(command))
-        return subprocess.run(command, cwd=cwd, env=bundle_environment(), check=False)
+        return subprocess.run(command, cwd=cwd, env=environment, check=False)
 
 
 def run_offline(
@@ -135,11 +143,15 @@ def run_offline(
     port: int = 0,
     cwd: Path = REPO_ROOT,
     exchange_url: str | None = None,
+    replay_start: str | None = None,
+    seconds_per_candle: float = 5.0,
 ) -> int:
     """Run ``freqtrade <arguments>`` with the local exchange up; return its exit code.
 
     Without ``exchange_url`` a local exchange over ``datadir`` is started for the command and
-    stopped after it; with it, that running exchange is checked first and then used.
+    stopped after it; with it, that running exchange is checked first and then used. With
+    ``replay_start`` the exchange replays the candles from that date, one 1h candle every
+    ``seconds_per_candle``, and the command runs on the replayed clock (tooling.replay).
     """
     if not freqtrade_arguments:
         raise ValueError("no freqtrade sub-command given")
@@ -147,5 +159,25 @@ def run_offline(
         check_exchange(exchange_url)
         api_url = f"{exchange_url.rstrip('/')}/api/v3"
         return _run_with_overlay(api_url, freqtrade_arguments, cwd).returncode
-    with LocalExchange(datadir, port=port) as exchange:
-        return _run_with_overlay(exchange.api_url, freqtrade_arguments, cwd).returncode
+    if replay_start is None:
+        with LocalExchange(datadir, port=port) as exchange:
+            return _run_with_overlay(exchange.api_url, freqtrade_arguments, cwd).returncode
+    from tooling.local_exchange import ReplayClock, now_ms, parse_replay_start
+    from tooling.replay import replay_environment
+
+    if seconds_per_candle <= 0:
+        raise ValueError("--seconds-per-candle must be positive")
+    clock = ReplayClock(parse_replay_start(replay_start), seconds_per_candle, now_ms())
+    with tempfile.TemporaryDirectory() as tmp:
+        clock_file = Path(tmp) / "clock"
+        with LocalExchange(datadir, port=port, replay=clock, clock_file=clock_file) as exchange:
+            logger.info(
+                "Replaying from %s, one candle every %.1f s (clock file %s)",
+                replay_start,
+                seconds_per_candle,
+                clock_file,
+            )
+            environment = replay_environment(clock_file, bundle_environment())
+            return _run_with_overlay(
+                exchange.api_url, freqtrade_arguments, cwd, environment
+            ).returncode

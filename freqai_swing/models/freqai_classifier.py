@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,7 +19,8 @@ import pandas as pd
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.freqai.base_models.BaseClassifierModel import BaseClassifierModel
 from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
-from pandas import DataFrame
+from freqtrade.strategy import IStrategy
+from pandas import DataFrame, to_datetime
 
 from freqai_swing.labels import CLASS_ORDER
 from freqai_swing.models.boosting import (
@@ -49,6 +51,19 @@ class SwingBoostingClassifier(BaseClassifierModel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.swing = load_swing_settings(self.config)
+
+    def start_live(
+        self, dataframe: DataFrame, metadata: dict, strategy: IStrategy, dk: FreqaiDataKitchen
+    ) -> FreqaiDataKitchen:
+        """FreqAI's live round, on history whose dates share the live candles' time zone.
+
+        History read from feather files is stamped ``pytz.UTC`` while the candles freqtrade
+        fetches are ``datetime.timezone.utc``; FreqAI appends the latter to the former, which
+        pandas turns into an ``object`` column, and every retraining then fails (seen in a
+        replayed dry run). Converting the history first keeps the appended column datetime.
+        """
+        uniform_utc_dates(self.dd.historic_data)
+        return super().start_live(dataframe, metadata, strategy, dk)
 
     def booster_parameters(self, name: str | None = None) -> dict[str, Any]:
         """A booster's block of ``model_training_parameters`` (empty = the seed's defaults)."""
@@ -188,3 +203,12 @@ class SwingEnsembleModel(SwingBoostingClassifier):
         dk.DI_values = np.zeros(rows)
         dk.do_predict = np.zeros(rows, dtype=np.int_)
         return prediction, dk.do_predict
+
+
+def uniform_utc_dates(history: dict[str, dict[str, DataFrame]]) -> None:
+    """Give every frame's ``date`` column the ``datetime.timezone.utc`` zone, in place."""
+    for frames in history.values():
+        for frame in frames.values():
+            dates = frame["date"]
+            if dates.dtype == object or getattr(dates.dt, "tz", None) is not UTC:
+                frame["date"] = to_datetime(dates, utc=True).dt.tz_convert(UTC)

@@ -20,6 +20,15 @@ COMBINATIONS = [
 ]
 
 
+#: What ``freqai-swing init-secrets`` puts in .env (dry-run.json and live.json enable the API).
+API_SECRETS = {
+    "FREQTRADE__API_SERVER__USERNAME": "freqai-swing",
+    "FREQTRADE__API_SERVER__PASSWORD": "generated-password-0123456789",
+    "FREQTRADE__API_SERVER__JWT_SECRET_KEY": "generated-jwt-secret-0123456789abcdef",
+    "FREQTRADE__API_SERVER__WS_TOKEN": "generated-ws-token-0123456789",
+}
+
+
 @pytest.mark.parametrize("files", COMBINATIONS, ids=lambda files: "+".join(files))
 def test_freqtrade_validates_the_config(files: tuple[str, ...]) -> None:
     command = [freqtrade_executable(), "show-config"]
@@ -27,6 +36,8 @@ def test_freqtrade_validates_the_config(files: tuple[str, ...]) -> None:
         command += ["-c", str(CONFIG_DIR / name)]
     environment = bundle_environment()
     environment.update(FREQTRADE__EXCHANGE__KEY="key-from-env", FREQTRADE__EXCHANGE__SECRET="s")
+    if {"dry-run.json", "live.json"} & set(files):
+        environment.update(API_SECRETS)
     result = subprocess.run(
         command, capture_output=True, text=True, env=environment, timeout=120, check=False
     )
@@ -42,3 +53,23 @@ def test_no_committed_config_holds_a_key() -> None:
     for path in CONFIG_DIR.glob("*.json"):
         exchange = json.loads(path.read_text()).get("exchange", {})
         assert not exchange.get("key") and not exchange.get("secret"), path
+
+
+@pytest.mark.parametrize("overlay", ["dry-run.json", "live.json"])
+def test_api_server_will_not_start_without_generated_secrets(overlay: str) -> None:
+    command = [freqtrade_executable(), "show-config"]
+    for name in ("base.json", "freqai.json", overlay):
+        command += ["-c", str(CONFIG_DIR / name)]
+    environment = {
+        name: value
+        for name, value in bundle_environment().items()
+        if not name.startswith("FREQTRADE__")
+    }
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=environment, timeout=120, check=False
+    )
+    # show-config exits 0 even then; the configuration error is what freqtrade reports.
+    assert "Configuration error: 'username' is a required property" in result.stderr
+    config = json.loads((CONFIG_DIR / overlay).read_text())
+    assert config["api_server"]["listen_ip_address"] == "127.0.0.1"
+    assert not {"password", "jwt_secret_key", "ws_token"} & set(config["api_server"])

@@ -1,0 +1,1 @@
+"""Test-only helpers: fakes of the network services the bot talks to."""

@@ -18,6 +18,7 @@ from typing import Any, Final, Literal
 from jsonschema import Draft202012Validator
 
 from freqai_swing.labels import LabelConfig
+from freqai_swing.lifecycle.config import SELFTRAIN_SCHEMA, SelfTrainSettings, selftrain_settings
 
 DeviceRequest = Literal["auto", "cpu", "cuda"]
 
@@ -102,6 +103,7 @@ SWING_SCHEMA: Final[dict[str, Any]] = {
         "model": _MODEL_SCHEMA,
         "regime_filter": _REGIME_SCHEMA,
         "ensemble": _ENSEMBLE_SCHEMA,
+        "selftrain": SELFTRAIN_SCHEMA,
         "market_pair": {"type": "string", "pattern": "^[A-Z0-9]+/[A-Z0-9]+$"},
         "feature_families": {
             "type": "array",
@@ -237,6 +239,7 @@ class SwingSettings:
     model: ModelSettings = field(default_factory=ModelSettings)
     regime_filter: RegimeSettings = field(default_factory=RegimeSettings)
     ensemble: EnsembleSettings = field(default_factory=EnsembleSettings)
+    selftrain: SelfTrainSettings = field(default_factory=SelfTrainSettings)
     market_pair: str = "BTC/USDT"
     feature_families: tuple[str, ...] = (
         "trend",
@@ -314,6 +317,7 @@ def load_swing_settings(config: Mapping[str, Any]) -> SwingSettings:
         labels=labels,
         model=ModelSettings(**block.get("model", {})),
         regime_filter=RegimeSettings(**block.get("regime_filter", {})),
+        selftrain=selftrain_settings(block.get("selftrain")),
         market_pair=block.get("market_pair", "BTC/USDT"),
         feature_families=tuple(families) if families else SwingSettings().feature_families,
     )
@@ -365,7 +369,8 @@ def settings_fingerprint(config: Mapping[str, Any]) -> str:
     }
     shaped = {
         "freqai": freqai,
-        "swing": config.get("swing", {}),
+        # the lifecycle's own knobs do not shape a model
+        "swing": {k: v for k, v in config.get("swing", {}).items() if k != "selftrain"},
         "timeframe": config.get("timeframe"),
         "freqaimodel": config.get("freqaimodel"),
         # FreqAI breaks when one backtest mixes reused and freshly trained windows of a pair

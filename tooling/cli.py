@@ -378,7 +378,7 @@ def _add_selftrain_command(commands: argparse._SubParsersAction) -> None:
         type=Path,
         action="append",
         default=[],
-        help="configs of the bots (default: base, freqai, dry-run)",
+        help="configs of the bots (default: base, freqai, dry-run, selftrain)",
     )
     selftrain.add_argument("--state-dir", type=Path, default=REPO_ROOT / "user_data" / "selftrain")
     selftrain.add_argument("--datadir", type=Path, default=DEFAULT_DATADIR)
@@ -395,6 +395,9 @@ def _add_selftrain_command(commands: argparse._SubParsersAction) -> None:
     selftrain.add_argument("--production-userdir", type=Path, default=REPO_ROOT / "user_data")
     selftrain.add_argument("--env-file", type=Path, default=REPO_ROOT / ".env")
     selftrain.add_argument("--force-retrain", action="store_true")
+    selftrain.add_argument(
+        "--no-train", action="store_true", help="only the A/B, promotion and rollback steps"
+    )
     selftrain.add_argument(
         "--freqaimodel",
         help="default: SwingEnsembleClassifier; SwingXGBoostClassifier with --simulate",
@@ -419,7 +422,8 @@ def _command_selftrain(args: argparse.Namespace) -> int:
 
     log = logging.getLogger("freqai_swing")
     configs = args.config or [
-        REPO_ROOT / "config" / name for name in ("base.json", "freqai.json", "dry-run.json")
+        REPO_ROOT / "config" / name
+        for name in ("base.json", "freqai.json", "dry-run.json", "selftrain.json")
     ]
     merged: dict = {}
     for path in configs:
@@ -470,7 +474,9 @@ def _command_selftrain(args: argparse.Namespace) -> int:
     if args.loop:
         run_loop(context, args.interval_hours * 3600)
         return 0
-    decisions = run_pass(context, force_retrain=args.force_retrain)
+    decisions = run_pass(
+        context, force_retrain=args.force_retrain, allow_training=not args.no_train
+    )
     log.info("selftrain pass done: %s", ", ".join(decisions) or "nothing to do")
     return 0
 

@@ -53,9 +53,10 @@ from tooling.offline import REPO_ROOT, bundle_arguments, bundle_environment, fre
 
 logger = logging.getLogger(__name__)
 
-#: ``live_retrain_hours`` of the lifecycle's bots: beyond any run, so FreqAI never retrains
-#: on its own and trades the model the registry installed.
-NEVER_RETRAIN_HOURS = 1_000_000
+#: The lifecycle's FreqAI settings for both bots (``live_retrain_hours`` beyond any run,
+#: ``expiration_hours`` 0): FreqAI never retrains on its own and trades the registry's model.
+#: The production bot must be started with it too (docs/selftrain.md).
+SELFTRAIN_CONFIG = CONFIG_DIR / "selftrain.json"
 
 
 @dataclass(frozen=True)
@@ -131,15 +132,17 @@ def bot_identifier(configs: Sequence[Path], userdir: Path) -> str:
 
 
 def bot_overlay(context: SelfTrainContext, bot: BotSettings) -> Path:
-    """The lifecycle's overlay of a bot: dry-run for the challenger, frozen FreqAI model."""
+    """The lifecycle's overlay of a bot: its wallet, database, API port; dry-run for the
+    challenger. Nothing in it shapes the FreqAI identifier."""
     port = int(bot.api_url.rsplit(":", 1)[1].split("/")[0])
     overlay: dict[str, Any] = {
         "exchange": {"pair_whitelist": list(context.pairs)},
         "dry_run_wallet": bot.wallet,
         "db_url": f"sqlite:///{bot.userdir / 'trades.sqlite'}",
         "api_server": {"enabled": True, "listen_port": port},
-        "freqai": {"live_retrain_hours": NEVER_RETRAIN_HOURS, "expiration_hours": 0},
         "bot_name": f"freqai-swing-{bot.name}",
+        # the model class the registry's checkpoints were trained with
+        "freqaimodel": context.freqaimodel,
     }
     if bot.name == "challenger":
         overlay["dry_run"] = True  # a challenger never places a real-money order
@@ -150,7 +153,10 @@ def bot_overlay(context: SelfTrainContext, bot: BotSettings) -> Path:
 
 
 def bot_configs(context: SelfTrainContext, bot: BotSettings) -> list[Path]:
-    configs = [*bot.configs, bot_overlay(context, bot)]
+    configs = list(bot.configs)
+    if SELFTRAIN_CONFIG not in configs:
+        configs.append(SELFTRAIN_CONFIG)
+    configs.append(bot_overlay(context, bot))
     if context.offline_overlay is not None:
         configs.append(context.offline_overlay)
     return configs
@@ -372,6 +378,7 @@ def train_challenger(context: SelfTrainContext, registry: ModelRegistry) -> Mode
             {
                 "freqai": {"save_backtest_models": True},
                 "swing": {"ensemble": {"optuna": {"enabled": settings.optuna}}},
+                "api_server": {"enabled": False},
             }
         )
     )
@@ -412,8 +419,13 @@ def train_challenger(context: SelfTrainContext, registry: ModelRegistry) -> Mode
     return registry.register(version, folders[0], at=context.clock())
 
 
-def run_pass(context: SelfTrainContext, force_retrain: bool = False) -> list[str]:  # noqa: C901
-    """One pass of the seven steps; returns the decisions taken (also logged and recorded)."""
+def run_pass(  # noqa: C901 - the seven steps in order
+    context: SelfTrainContext, force_retrain: bool = False, allow_training: bool = True
+) -> list[str]:
+    """One pass of the seven steps; returns the decisions taken (also logged and recorded).
+
+    ``allow_training`` False runs only the A/B, promotion and rollback steps.
+    """
     settings = context.settings
     context.state_dir.mkdir(parents=True, exist_ok=True)
     now = context.clock()
@@ -510,7 +522,7 @@ def run_pass(context: SelfTrainContext, force_retrain: bool = False) -> list[str
                 )
                 decisions.append("testing")
         # 2./3. evaluate and trigger
-        if not registry.challengers():
+        if allow_training and not registry.challengers():
             performance, regime = evaluate_production(context, now)
             last = max(
                 (v.registered_at for v in registry.versions() if v.registered_at), default=None

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from freqai_swing.lifecycle.config import SelfTrainSettings
-from freqai_swing.lifecycle.promotion import promotion_test, should_roll_back
+from freqai_swing.lifecycle.promotion import PromotionResult, promotion_test, should_roll_back
 from freqai_swing.lifecycle.registry import ModelRegistry, ModelVersion
 from freqai_swing.walk_forward import Split, equity_figures, trade_figures
 
@@ -107,6 +107,7 @@ def simulate_lifecycle(  # noqa: C901 - one loop over the seven steps, in order
     starting_balance: float,
     daily_equity: EquityFunction,
     injected_drawdown: tuple[pd.Timestamp, float] | None = None,
+    decide: Callable[..., PromotionResult] = promotion_test,
 ) -> SimulationResult:
     """Replay the lifecycle day by day from the first model's training end to ``end``.
 
@@ -117,6 +118,7 @@ def simulate_lifecycle(  # noqa: C901 - one loop over the seven steps, in order
         newest_trades: FreqAI's default: each week traded by the model trained right before it.
         injected_drawdown: for tests, ``(day, fraction)`` knocks the production equity down by
             ``fraction`` on ``day``, as a crash of the market would.
+        decide: the promotion test (tests replace it to force a promotion).
     """
     start = models[0].trained_at
     days = pd.date_range(start, end, freq="D", tz="UTC")
@@ -180,7 +182,7 @@ def simulate_lifecycle(  # noqa: C901 - one loop over the seven steps, in order
         if challenger is not None and challenger_since is not None:
             mine = _closed_by(_opened(trades_of(challenger), challenger_since, day), day)
             theirs = _closed_by(_opened(trades_of(champion), challenger_since, day), day)
-            result = promotion_test(mine["profit_ratio"], theirs["profit_ratio"], settings)
+            result = decide(mine["profit_ratio"], theirs["profit_ratio"], settings)
             expired = day - challenger_since >= timedelta(days=settings.max_challenger_days)
             if result.promote:
                 registry.promote(

@@ -91,8 +91,6 @@ class SelfTrainContext:
     environment: dict[str, str] = field(default_factory=dict)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     freqaimodel: str = "SwingEnsembleClassifier"
-    #: override of the challenger's training window end (default: the last whole day of data)
-    data_end: pd.Timestamp | None = None
 
 
 # -- state -------------------------------------------------------------------------------------
@@ -363,7 +361,8 @@ def train_challenger(context: SelfTrainContext, registry: ModelRegistry) -> Mode
 
     settings = context.settings
     closes = load_closes(context.datadir, context.pairs)
-    end = (context.data_end or closes.index[-1]).floor("D")
+    # the last whole day of data up to now (a replayed clock trains on the replayed past)
+    end = min(closes.index[-1], pd.Timestamp(context.clock())).floor("D")
     split = Split(
         0,
         end - pd.Timedelta(days=settings.validation_days + settings.train_days),
@@ -378,7 +377,8 @@ def train_challenger(context: SelfTrainContext, registry: ModelRegistry) -> Mode
             {
                 "freqai": {"save_backtest_models": True},
                 "swing": {"ensemble": {"optuna": {"enabled": settings.optuna}}},
-                "api_server": {"enabled": False},
+                # a backtest starts no API; the bots' configs demand credentials all the same
+                "api_server": {"enabled": False, "username": "unused", "password": "unused"},
             }
         )
     )
@@ -436,17 +436,16 @@ def run_pass(  # noqa: C901 - the seven steps in order
         production = registry.production()
         # a pass killed between a promotion's commit and the bot switch: finish the switch
         if production is not None and state.get("installed") != production.version_id:
-            if state.get("installed") is not None or production.promoted_at is not None:
-                switch_production(context, production)
-                state["installed"] = production.version_id
-                save_state(context, state)
+            switch_production(context, production)
+            state["installed"] = production.version_id
+            save_state(context, state)
         # 7. rollback
         equity = bot_equity(context.production)
         if equity is not None:
             history = state.setdefault("equity", [])
             history.append([now.isoformat(), equity])
             save_state(context, state)
-        if production is not None and state.get("promoted_by_test") == production.version_id:
+        if production is not None and registry.promoted_by_test():
             series = pd.Series(
                 [value for _, value in state.get("equity", [])],
                 index=pd.to_datetime([moment for moment, _ in state.get("equity", [])], utc=True),
@@ -462,13 +461,19 @@ def run_pass(  # noqa: C901 - the seven steps in order
                     {"drawdown_since_promotion": drawdown}, message, at=now
                 )
                 switch_production(context, restored)
-                state.update(installed=restored.version_id, promoted_by_test=None)
+                state["installed"] = restored.version_id
                 save_state(context, state)
                 announce(context, message)
                 decisions.append("rollback")
                 production = restored
         # 5./6. the A/B test of a challenger under test
         challengers = registry.challengers()
+        if challengers and not state.get("challenger_since"):
+            # a pass killed between registering a challenger and starting its bot: start it
+            start_bot(context, context.challenger, challengers[-1])
+            state["challenger_since"] = now.isoformat()
+            save_state(context, state)
+            challengers = []
         if challengers and state.get("challenger_since"):
             challenger = challengers[-1]
             since = datetime.fromisoformat(state["challenger_since"])
@@ -493,11 +498,7 @@ def run_pass(  # noqa: C901 - the seven steps in order
                 )
                 stop_bot(context.challenger)
                 switch_production(context, promoted)
-                state.update(
-                    installed=promoted.version_id,
-                    promoted_by_test=promoted.version_id,
-                    challenger_since=None,
-                )
+                state.update(installed=promoted.version_id, challenger_since=None)
                 save_state(context, state)
                 announce(context, message)
                 decisions.append("promote")
@@ -539,13 +540,22 @@ def run_pass(  # noqa: C901 - the seven steps in order
                 # 4. train a challenger
                 version = train_challenger(context, registry)
                 registry.prune()
-                decisions.append("trained")
-                if registry.production() is None:
+                if version.status != "testing":
+                    # the same window as a recorded model: FreqAI trains the same model again
+                    registry.log(
+                        "no-new-model",
+                        f"{version.version_id} is already recorded "
+                        f"({version.status}); no new data since",
+                        at=now,
+                    )
+                    decisions.append("no-new-model")
+                elif registry.production() is None:
+                    decisions.append("trained")
                     message = (
                         f"freqai-swing selftrain: first model {version.version_id} in production"
                     )
                     promoted = registry.promote(
-                        version.version_id, version.metrics, message, at=now
+                        version.version_id, version.metrics, message, at=now, kind="initial"
                     )
                     switch_production(context, promoted)
                     state["installed"] = promoted.version_id
@@ -553,6 +563,7 @@ def run_pass(  # noqa: C901 - the seven steps in order
                     announce(context, message)
                     decisions.append("initial")
                 else:
+                    decisions.append("trained")
                     # 5. the challenger bot on paper, beside the champion
                     stop_bot(context.challenger)
                     start_bot(context, context.challenger, version)

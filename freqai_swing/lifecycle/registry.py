@@ -243,13 +243,32 @@ class ModelRegistry:
         return [v for v in self.versions() if v.status == "testing"]
 
     def previous_champion(self) -> ModelVersion | None:
-        """The most recently retired champion whose checkpoint is still on disk."""
+        """The most recently retired champion whose checkpoint is still on disk, leaving out
+        versions that were themselves rolled back."""
+        rolled_back = {d.champion_id for d in self.decisions() if d.kind == "rollback"}
         candidates = [
             v
             for v in self.versions()
-            if v.status == "retired" and v.promoted_at is not None and v.checkpoint is not None
+            if v.status == "retired"
+            and v.promoted_at is not None
+            and v.checkpoint is not None
+            and v.version_id not in rolled_back
         ]
         return max(candidates, key=lambda v: v.retired_at or v.promoted_at, default=None)
+
+    def promoted_by_test(self) -> bool:
+        """Whether the production model got there by winning an A/B test (not as the first
+        model, nor by a rollback): only then does the rollback rule watch it."""
+        production = self.production()
+        if production is None:
+            return False
+        kinds = [
+            d.kind
+            for d in self.decisions()
+            if d.version_id == production.version_id
+            and d.kind in {"initial", "promote", "rollback"}
+        ]
+        return bool(kinds) and kinds[-1] == "promote"
 
     def decisions(self) -> list[Decision]:
         rows = self._connection.execute(
@@ -281,7 +300,10 @@ class ModelRegistry:
             checkpoint = self.checkpoints / _safe_name(version.version_id)
             temporary = checkpoint.with_name(f"{checkpoint.name}.tmp-{os.getpid()}")
             shutil.rmtree(temporary, ignore_errors=True)
-            shutil.copytree(model_folder, temporary)
+            # a backtest's per-window prediction cache is no part of the model
+            shutil.copytree(
+                model_folder, temporary, ignore=shutil.ignore_patterns("backtesting_predictions")
+            )
             digest = folder_hash(temporary)
             shutil.rmtree(checkpoint, ignore_errors=True)
             temporary.replace(checkpoint)
@@ -550,6 +572,9 @@ def install_checkpoint(version: ModelVersion, models_dir: Path, identifier: str)
     (temporary / "selftrain_version.json").write_text(
         json.dumps({"version_id": version.version_id, "file_hash": version.file_hash})
     )
+    # the bot's own record of its live predictions belongs to the bot, not to the model
+    for kept in target.glob("historic_predictions*.pkl") if target.is_dir() else ():
+        shutil.copy2(kept, temporary / kept.name)
     old = target.with_name(f"{identifier}.old-{os.getpid()}")
     if target.exists():
         target.replace(old)

@@ -146,7 +146,7 @@ def simulate_lifecycle(  # noqa: C901 - one loop over the seven steps, in order
 
     champion = models[0]
     first = register(champion, start)
-    registry.promote(first, {}, "initial champion", at=start.to_pydatetime())
+    registry.promote(first, {}, "initial champion", at=start.to_pydatetime(), kind="initial")
     note("initial", start, model=champion.index)
     champion_since = start
     promoted_by_test = False

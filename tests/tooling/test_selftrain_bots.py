@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
 
 from freqai_swing.lifecycle.config import SelfTrainSettings
@@ -105,7 +104,6 @@ def test_two_dry_run_bots_forced_retrain_and_a_recorded_decision(tmp_path: Path)
             environment=environment,
             clock=lambda: datetime.fromtimestamp(clock.now_ms() / 1000, tz=UTC),
             freqaimodel="SwingXGBoostClassifier",
-            data_end=pd.Timestamp(REPLAY_START, tz="UTC"),
         )
         try:
             # pass 1: the first model goes to production (the bot is not running yet)
@@ -133,13 +131,18 @@ def test_two_dry_run_bots_forced_retrain_and_a_recorded_decision(tmp_path: Path)
             log = (production.userdir / "bot.log").read_text(errors="replace")
             assert "xgboost fitted on" not in log
 
-            # pass 2: a forced retrain starts the challenger bot, in dry-run on 20 %
+            # pass 2, on a later replayed day (new data): a forced retrain starts the
+            # challenger bot, in dry-run on 20 % of the paper wallet
+            first_day = context.clock().date()
+            wait_for(lambda: context.clock().date() > first_day, 120, "a new replayed day",
+                     production.userdir / "bot.log")  # fmt: skip
             assert run_pass(context, force_retrain=True) == ["trained"]
             wait_for(lambda: bot_is_up(challenger), 120, "the challenger bot",
                      challenger.userdir / "bot.log")  # fmt: skip
             shown = client(challenger).show_config()
             assert shown["dry_run"] is True
-            assert client(challenger).balance()["starting_capital"] == pytest.approx(2_000.0)
+            # 20 % of the paper wallet, of which base.json's tradable_balance_ratio (0.99)
+            assert client(challenger).balance()["starting_capital"] == pytest.approx(1_980.0)
             with ModelRegistry(context.state_dir / "registry") as registry:
                 testing = registry.challengers()
             assert len(testing) == 1

@@ -64,9 +64,16 @@ def test_promotion_swaps_the_champion_in_one_transaction(tmp_path: Path) -> None
             version(2).version_id: "testing",
         }
         assert registry.previous_champion().version_id == version(0).version_id
+        # a rollback restores version 0; version 1, rolled back, is never a rollback target
+        registry.rollback({"drawdown_since_promotion": 0.12}, "drawdown")
+        assert registry.production().version_id == version(0).version_id
+        assert registry.previous_champion() is None
+        assert not registry.promoted_by_test()  # a rolled-back-to model is not watched
+        registry.promote(version(1).version_id, {}, "better again")
+        assert registry.promoted_by_test()
         kinds = [d.kind for d in registry.decisions()]
-        assert kinds == ["register"] * 3 + ["promote", "promote"]
-        assert registry.decisions()[-1].figures == {"p_value": 0.01}
+        assert kinds == ["register"] * 3 + ["promote", "promote", "rollback", "promote"]
+        assert registry.decisions()[4].figures == {"p_value": 0.01}
         # the store itself refuses a second production row
         connection = sqlite3.connect(registry.path)
         with pytest.raises(sqlite3.IntegrityError):
@@ -85,7 +92,12 @@ def test_checkpoint_is_a_hashed_copy_and_installs_for_freqai(tmp_path: Path) -> 
         recorded = registry.register(version(0), source)
     assert recorded.checkpoint is not None and recorded.checkpoint.is_dir()
     assert recorded.file_hash == folder_hash(source) == folder_hash(recorded.checkpoint)
-    installed = install_checkpoint(recorded, tmp_path / "bot" / "models", "swing-abc")
+    bot_models = tmp_path / "bot" / "models"
+    (bot_models / "swing-abc").mkdir(parents=True)
+    history = (SAMPLE_DATADIR / "ETH_USDT-1d.feather").read_bytes()
+    (bot_models / "swing-abc" / "historic_predictions.pkl").write_bytes(history)
+    installed = install_checkpoint(recorded, bot_models, "swing-abc")
+    assert (installed / "historic_predictions.pkl").read_bytes() == history
     paths = json.loads((installed / "pair_dictionary.json").read_text())
     assert Path(paths["BTC/USDT"]["data_path"]).parent == installed
     assert Path(paths["BTC/USDT"]["data_path"]).is_dir()
@@ -138,7 +150,7 @@ for index in range(1000):
 """
 
 
-@pytest.mark.parametrize("delay", [0.6, 1.3, 2.1])
+@pytest.mark.parametrize("delay", [0.05, 0.4, 1.1])
 def test_kill_minus_nine_loses_no_entry_and_never_two_champions(
     tmp_path: Path, delay: float
 ) -> None:
@@ -152,6 +164,10 @@ def test_kill_minus_nine_loses_no_entry_and_never_two_champions(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    # kill at a different point of the work each time, once it is under way
+    deadline = time.monotonic() + 60
+    while "registered" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
     time.sleep(delay)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,21 @@ def _trades(userdir: Path) -> pd.DataFrame:
 
     trades = load_trades(userdir)
     return trades if len(trades.columns) else pd.DataFrame(columns=BT_DATA_COLUMNS)
+
+
+def _backtest(runner: Runner, split: Split, request: EvaluationRequest, offline: Path) -> Path:
+    """``backtest_split``, reusing a finished run of the same split from an interrupted
+    replay (its result file is written last), and trying a failed run once more."""
+    userdir = request.output / "runs" / runner.name / f"split-{split.index}"
+    if (userdir / "backtest_results" / ".last_result.json").is_file():
+        logger.info("Reusing the finished backtest in %s.", userdir)
+        return userdir
+    try:
+        return backtest_split(runner, split, request, offline)
+    except RuntimeError as error:
+        logger.warning("%s; trying once more.", str(error).splitlines()[0])
+        shutil.rmtree(userdir, ignore_errors=True)
+        return backtest_split(runner, split, request, offline)
 
 
 def _identifier_folder(userdir: Path) -> Path | None:
@@ -97,7 +113,7 @@ def run_simulation(
         offline = write_offline_overlay(output / "offline-overlay.json", exchange.api_url)
         newest_split = Split(0, start - pd.Timedelta(days=settings.train_days), start, end)
         logger.info("Backtesting FreqAI's newest-model baseline %s.", newest_split.timerange)
-        newest_dir = backtest_split(replace(runner, name="newest"), newest_split, request, offline)
+        newest_dir = _backtest(replace(runner, name="newest"), newest_split, request, offline)
         newest = _trades(newest_dir)
 
         def model_run(model: WeeklyModel) -> ModelRun:
@@ -110,7 +126,7 @@ def run_simulation(
             )
             single = replace(request, walk_forward=replace(weekly, test_days=max(days, 1)))
             logger.info("Backtesting weekly model %d (%s).", model.index, split.timerange)
-            userdir = backtest_split(replace(runner, name="models"), split, single, offline)
+            userdir = _backtest(replace(runner, name="models"), split, single, offline)
             folder = _identifier_folder(userdir)
             return ModelRun(
                 _trades(userdir),

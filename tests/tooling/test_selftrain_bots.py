@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import requests
 
 from freqai_swing.lifecycle.config import SelfTrainSettings
 from freqai_swing.lifecycle.registry import ModelRegistry
@@ -122,7 +123,10 @@ def test_two_dry_run_bots_forced_retrain_and_a_recorded_decision(tmp_path: Path)
 
             # it predicts with the installed model and never trains its own
             def predicting() -> bool:
-                candles = client(production).pair_candles("ETH/USDT", "1h", limit=3)
+                try:
+                    candles = client(production).pair_candles("ETH/USDT", "1h", limit=3)
+                except requests.RequestException:  # busy loading: ask again
+                    return False
                 columns = candles.get("columns", [])
                 return "do_predict" in columns and bool(candles.get("data"))
 

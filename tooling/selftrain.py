@@ -39,6 +39,7 @@ from freqai_swing.lifecycle.promotion import (
     should_roll_back,
 )
 from freqai_swing.lifecycle.registry import ModelRegistry, ModelVersion, install_checkpoint
+from freqai_swing.lifecycle.simulation import reject_reason
 from freqai_swing.walk_forward import Split, WalkForwardSettings, equity_figures, trade_figures
 from tooling.evaluate import (
     CONFIG_DIR,
@@ -505,7 +506,8 @@ def run_pass(  # noqa: C901 - the seven steps in order
             elif len(mine) >= settings.min_challenger_trades or expired:
                 message = (
                     f"freqai-swing selftrain: kept the champion, challenger "
-                    f"{challenger.version_id} checkpointed: {result.reason}"
+                    f"{challenger.version_id} checkpointed: "
+                    f"{reject_reason(result, expired, settings)}"
                 )
                 registry.reject(challenger.version_id, result.figures(), message, at=now)
                 stop_bot(context.challenger)

@@ -199,7 +199,7 @@ def simulate_lifecycle(  # noqa: C901 - one loop over the seven steps, in order
                 registry.reject(
                     version_of[challenger.index],
                     result.figures(),
-                    result.reason,
+                    reject_reason(result, expired, settings),
                     at=day.to_pydatetime(),
                 )
                 note("keep", day, model=challenger.index, **result.figures())
@@ -225,6 +225,13 @@ def simulate_lifecycle(  # noqa: C901 - one loop over the seven steps, in order
         newest,
         events,
     )
+
+
+def reject_reason(result: PromotionResult, expired: bool, settings: SelfTrainSettings) -> str:
+    """The test's reason, saying so when the challenger ran out of time."""
+    if expired and result.challenger_trades < settings.min_challenger_trades:
+        return f"{result.reason} after {settings.max_challenger_days} days"
+    return result.reason
 
 
 def _gated_trades(

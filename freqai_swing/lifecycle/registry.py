@@ -489,7 +489,8 @@ class ModelRegistry:
 
     def sync_warehouse(self, warehouse: Path) -> int:
         """Write every version's status into the warehouse's ``model_performance`` (status
-        source ``registry``, which an export keeps); one DuckDB transaction. Returns rows."""
+        source ``registry``, which an export keeps) and the decision log into
+        ``selftrain_decisions``; one DuckDB transaction. Returns the version rows."""
         import duckdb
 
         from freqai_swing.warehouse.schema import create_tables
@@ -522,6 +523,22 @@ class ModelRegistry:
                 "model_version = excluded.model_version",
                 rows,
             )
+            connection.execute(_DECISIONS_DDL)
+            connection.executemany(
+                "INSERT OR REPLACE INTO selftrain_decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        d.decision_id,
+                        d.decided_at.astimezone(UTC).replace(tzinfo=None),
+                        d.kind,
+                        d.version_id,
+                        d.champion_id,
+                        json.dumps(dict(d.figures), default=str, sort_keys=True),
+                        d.message,
+                    )
+                    for d in self.decisions()
+                ],
+            )
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -529,6 +546,19 @@ class ModelRegistry:
         finally:
             connection.close()
         return len(rows)
+
+
+#: The registry's decision log, mirrored into the warehouse (an export keeps other tables).
+_DECISIONS_DDL: Final = """
+    CREATE TABLE IF NOT EXISTS selftrain_decisions (
+        decision_id BIGINT PRIMARY KEY,
+        decided_at TIMESTAMP NOT NULL,
+        kind VARCHAR NOT NULL,
+        version_id VARCHAR,
+        champion_id VARCHAR,
+        figures VARCHAR,
+        message VARCHAR
+    )"""
 
 
 def _naive(moment: datetime | None) -> datetime | None:

@@ -169,6 +169,13 @@ def test_two_dry_run_bots_forced_retrain_and_a_recorded_decision(tmp_path: Path)
                     ).fetchall()
                 )
             assert rows == versions
+            with duckdb.connect(str(context.warehouse), read_only=True) as connection:
+                logged = connection.execute(
+                    "SELECT kind, version_id, figures FROM selftrain_decisions "
+                    "ORDER BY decision_id DESC LIMIT 1"
+                ).fetchone()
+            assert logged[:2] == (decision.kind, decision.version_id)
+            assert json.loads(logged[2])["p_value"] == decision.figures["p_value"]
             queued = (production.userdir / "selftrain-announcements.jsonl").read_text()
             assert testing[0].version_id in queued.splitlines()[-1]
         finally:

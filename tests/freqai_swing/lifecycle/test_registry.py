@@ -210,3 +210,8 @@ def test_statuses_reach_the_warehouse_as_registry_decisions(tmp_path: Path) -> N
         (version(0).version_id, "production", "registry"),
         (version(1).version_id, "retired", "registry"),
     ]
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        kinds = connection.execute(
+            "SELECT kind, version_id FROM selftrain_decisions ORDER BY decision_id"
+        ).fetchall()
+    assert kinds[-2:] == [("promote", version(1).version_id), ("rollback", version(0).version_id)]

@@ -185,13 +185,19 @@ def start_bot(context: SelfTrainContext, bot: BotSettings, version: ModelVersion
     for config in configs:
         arguments += ["-c", str(config)]
     arguments += ["--userdir", str(bot.userdir), "--datadir", str(bot.userdir / "data")]
+    environment = dict(context.environment or bundle_environment())
+    if bot.name == "challenger":
+        # never a real-money order: freqtrade's --dry-run wins over configs and the environment
+        # (and drops the exchange secrets); FREQTRADE__DRY_RUN could otherwise override a config
+        arguments.append("--dry-run")
+        environment.pop("FREQTRADE__DRY_RUN", None)
     (bot.userdir / "data").mkdir(exist_ok=True)
     command = [freqtrade_executable(), *arguments, *bundle_arguments("trade", arguments)]
     log = (bot.userdir / "bot.log").open("ab")
     process = subprocess.Popen(  # noqa: S603 - our own freqtrade
         command,
         cwd=REPO_ROOT,
-        env=context.environment or bundle_environment(),
+        env=environment,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

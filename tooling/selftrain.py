@@ -164,7 +164,7 @@ def bot_configs(context: SelfTrainContext, bot: BotSettings) -> list[Path]:
 def client(bot: BotSettings) -> Any:  # noqa: ANN401 - freqtrade_client.FtRestClient
     from freqtrade_client import FtRestClient
 
-    return FtRestClient(bot.api_url, bot.username, bot.password, timeout=30)
+    return FtRestClient(bot.api_url, bot.username, bot.password, timeout=90)
 
 
 def bot_is_up(bot: BotSettings) -> bool:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -47,6 +49,18 @@ pytestmark = pytest.mark.slow
 
 REPLAY_START = "2024-02-20"
 PAIRS = ("ETH/USDT", "SOL/USDT")
+
+
+def answer(call: Callable[[], Any], bot: BotSettings) -> Any:
+    """A REST answer of a bot that may be busy loading its model (a timeout: ask again)."""
+
+    def attempt() -> Any:
+        try:
+            return call()
+        except requests.RequestException:
+            return None
+
+    return wait_for(attempt, 120, f"an answer of the {bot.name} bot", bot.userdir / "bot.log")
 
 
 def test_two_dry_run_bots_forced_retrain_and_a_recorded_decision(tmp_path: Path) -> None:
@@ -143,10 +157,11 @@ def test_two_dry_run_bots_forced_retrain_and_a_recorded_decision(tmp_path: Path)
             assert run_pass(context, force_retrain=True) == ["trained"]
             wait_for(lambda: bot_is_up(challenger), 120, "the challenger bot",
                      challenger.userdir / "bot.log")  # fmt: skip
-            shown = client(challenger).show_config()
+            shown = answer(lambda: client(challenger).show_config(), challenger)
             assert shown["dry_run"] is True
             # 20 % of the paper wallet, of which base.json's tradable_balance_ratio (0.99)
-            assert client(challenger).balance()["starting_capital"] == pytest.approx(1_980.0)
+            balance = answer(lambda: client(challenger).balance(), challenger)
+            assert balance["starting_capital"] == pytest.approx(1_980.0)
             with ModelRegistry(context.state_dir / "registry") as registry:
                 testing = registry.challengers()
             assert len(testing) == 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 #: Drawdown of the closed-trade equity, from its peak, above which a warning is sent once.
 DRAWDOWN_WARNING = 0.05
@@ -80,6 +81,32 @@ class OperationsNotifier:
         ]
 
 
+#: ``freqai-swing selftrain`` queues its decisions here, in the production bot's user directory.
+SELFTRAIN_QUEUE = "selftrain-announcements.jsonl"
+
+
+def selftrain_announcements(userdir: Path) -> list[str]:
+    """The self-training decisions queued since the last call (each said once, across bot
+    restarts and config reloads: the count already sent is kept beside the queue)."""
+    import json
+
+    queue = userdir / SELFTRAIN_QUEUE
+    if not queue.is_file():
+        return []
+    sent_file = userdir / f"{SELFTRAIN_QUEUE}.sent"
+    sent = int(sent_file.read_text() or 0) if sent_file.is_file() else 0
+    lines = queue.read_text().splitlines()
+    messages = []
+    for line in lines[sent:]:
+        try:
+            messages.append(str(json.loads(line)["message"]))
+        except (ValueError, KeyError, TypeError):
+            messages.append(line)
+    if len(lines) != sent:
+        sent_file.write_text(str(len(lines)))
+    return messages
+
+
 def send_operations_messages(strategy: object, notifier: OperationsNotifier, now: datetime) -> int:
     """Collect the inputs from a running bot's strategy and send what is due; returns the count.
 
@@ -103,6 +130,9 @@ def send_operations_messages(strategy: object, notifier: OperationsNotifier, now
     messages = notifier.retrained(stamps)
     messages += notifier.drawdown(trades, starting)
     messages += notifier.daily_summary(now, trades)
+    userdir = getattr(strategy, "config", {}).get("user_data_dir")
+    if userdir:
+        messages += selftrain_announcements(Path(userdir))
     for message in messages:
         strategy.dp.send_msg(message, always_send=True)  # type: ignore[attr-defined]
     return len(messages)

@@ -18,6 +18,7 @@ from typing import Any, Final, Literal
 from jsonschema import Draft202012Validator
 
 from freqai_swing.labels import LabelConfig
+from freqai_swing.lifecycle.config import SELFTRAIN_SCHEMA, SelfTrainSettings, selftrain_settings
 from freqai_swing.risk import RISK_SCHEMA, RiskSettings
 
 DeviceRequest = Literal["auto", "cpu", "cuda"]
@@ -104,6 +105,7 @@ SWING_SCHEMA: Final[dict[str, Any]] = {
         "regime_filter": _REGIME_SCHEMA,
         "risk": RISK_SCHEMA,
         "ensemble": _ENSEMBLE_SCHEMA,
+        "selftrain": SELFTRAIN_SCHEMA,
         "market_pair": {"type": "string", "pattern": "^[A-Z0-9]+/[A-Z0-9]+$"},
         "feature_families": {
             "type": "array",
@@ -240,6 +242,7 @@ class SwingSettings:
     regime_filter: RegimeSettings = field(default_factory=RegimeSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
     ensemble: EnsembleSettings = field(default_factory=EnsembleSettings)
+    selftrain: SelfTrainSettings = field(default_factory=SelfTrainSettings)
     market_pair: str = "BTC/USDT"
     feature_families: tuple[str, ...] = (
         "trend",
@@ -318,6 +321,7 @@ def load_swing_settings(config: Mapping[str, Any]) -> SwingSettings:
         model=ModelSettings(**block.get("model", {})),
         regime_filter=RegimeSettings(**block.get("regime_filter", {})),
         risk=RiskSettings(**block.get("risk", {})),
+        selftrain=selftrain_settings(block.get("selftrain")),
         market_pair=block.get("market_pair", "BTC/USDT"),
         feature_families=tuple(families) if families else SwingSettings().feature_families,
     )
@@ -369,8 +373,10 @@ def settings_fingerprint(config: Mapping[str, Any]) -> str:
     }
     shaped = {
         "freqai": freqai,
-        # risk rules size and gate orders; they never shape a model
-        "swing": {k: v for k, v in config.get("swing", {}).items() if k != "risk"},
+        # risk rules size and gate orders, the lifecycle's knobs pick models: neither shapes one
+        "swing": {
+            k: v for k, v in config.get("swing", {}).items() if k not in {"risk", "selftrain"}
+        },
         "timeframe": config.get("timeframe"),
         "freqaimodel": config.get("freqaimodel"),
         # FreqAI breaks when one backtest mixes reused and freshly trained windows of a pair

@@ -17,6 +17,7 @@ COMBINATIONS = [
     ("base.json", "freqai.json", "dry-run.json"),
     ("base.json", "freqai.json", "live.json"),
     ("base.json", "freqai.json", "rl.json"),
+    ("base.json", "freqai.json", "dry-run.json", "selftrain.json"),
 ]
 
 

@@ -59,3 +59,19 @@ def test_daily_summary_of_the_day_that_ended() -> None:
     assert len(summary) == 1 and "2024-02-03" in summary[0]
     assert f"{len(day)} closed trade(s)" in summary[0]
     assert f"{sum(t.profit_abs for t in day):+.2f}" in summary[0]
+
+
+def test_selftrain_announcements_are_said_once_across_restarts(tmp_path) -> None:
+    import json
+
+    from freqai_swing.notifications import SELFTRAIN_QUEUE, selftrain_announcements
+
+    assert selftrain_announcements(tmp_path) == []
+    queue = tmp_path / SELFTRAIN_QUEUE
+    queue.write_text(json.dumps({"message": "promoted a"}) + "\n")
+    assert selftrain_announcements(tmp_path) == ["promoted a"]
+    assert selftrain_announcements(tmp_path) == []
+    with queue.open("a") as stream:
+        stream.write(json.dumps({"message": "rollback to b"}) + "\n")
+    # a reloaded bot (new strategy object) reads the same count file
+    assert selftrain_announcements(tmp_path) == ["rollback to b"]

@@ -59,7 +59,9 @@ def test_compose_publishes_the_api_on_localhost_only_and_reads_env() -> None:
     assert bot["entrypoint"] == ["freqai-swing"] and bot["command"].startswith("trade")
     assert "/freqtrade/config/dry-run.json" in bot["command"]
     assert services["selftrain"]["profiles"] == ["selftrain"]
-    assert services["selftrain"]["command"] == ["selftrain"]
+    selftrain = services["selftrain"]["command"]
+    assert selftrain[:2] == ["selftrain", "--loop"]
+    assert "/freqtrade/config/selftrain.json" in selftrain
     gpu = yaml.safe_load(COMPOSE_GPU.read_text())["services"]["freqtrade"]
     devices = gpu["deploy"]["resources"]["reservations"]["devices"]
     assert devices[0]["driver"] == "nvidia" and devices[0]["capabilities"] == ["gpu"]

@@ -1,0 +1,1 @@
+"""The self-training lifecycle: model registry, champion/challenger promotion, rollback."""

@@ -1,0 +1,613 @@
+"""The model registry: every trained model version, its checkpoint and its status.
+
+The store is one SQLite file (``registry.sqlite``) beside a ``checkpoints/`` folder. SQLite
+because every change is one ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction with a durable journal
+(WAL, ``synchronous=FULL``): a process killed at any instant leaves the registry as it was before
+or after the change, never half of it. "Never two production models" is not a convention of the
+code but a partial unique index (``status`` unique where it is ``production``), so even a buggy
+caller cannot commit a second one; a promotion retires the old champion and crowns the new one in
+the same transaction.
+
+A checkpoint is a copy of the model's FreqAI folder (``models/<identifier>``). It is copied to a
+temporary name and renamed into place *before* the row that points at it is committed, so a
+committed row never points at a half-copied folder; a folder no row points at (a crash between
+the copy and the commit, or between a prune's commit and its deletion) is removed by the next
+:meth:`ModelRegistry.prune`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Literal
+
+logger = logging.getLogger(__name__)
+
+Status = Literal["testing", "production", "retired"]
+
+_SCHEMA: Final[tuple[str, ...]] = (
+    """CREATE TABLE IF NOT EXISTS versions (
+        version_id TEXT PRIMARY KEY,
+        identifier TEXT NOT NULL,
+        registered_at TEXT NOT NULL,
+        trained_at TEXT NOT NULL,
+        train_start TEXT,
+        train_end TEXT,
+        parameters TEXT NOT NULL,
+        metrics TEXT NOT NULL,
+        file_hash TEXT,
+        checkpoint TEXT,
+        status TEXT NOT NULL CHECK (status IN ('testing', 'production', 'retired')),
+        promoted_at TEXT,
+        retired_at TEXT
+    )""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS one_production ON versions (status) "
+    "WHERE status = 'production'",
+    """CREATE TABLE IF NOT EXISTS decisions (
+        decision_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        decided_at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        version_id TEXT,
+        champion_id TEXT,
+        figures TEXT NOT NULL,
+        message TEXT NOT NULL
+    )""",
+)
+
+
+class RegistryError(RuntimeError):
+    """A registry change that would break its rules (e.g. promoting an unknown version)."""
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One trained model as the registry records it.
+
+    Attributes:
+        version_id: ``<FreqAI identifier>@<training end, unix seconds>``, FreqAI's own name
+            for the model (the warehouse's ``model_version``).
+        identifier: the FreqAI identifier (``models/<identifier>``).
+        trained_at: end of the training data (UTC).
+        train_start / train_end: the training window.
+        parameters: what shaped the model (config blocks, tuned parameters).
+        metrics: its walk-forward validation figures.
+        file_hash: SHA-256 over the checkpoint's files.
+        checkpoint: the checkpoint folder; ``None`` once pruned.
+        status: ``testing`` (challenger), ``production`` (champion) or ``retired``.
+        promoted_at / retired_at: when it last became / stopped being the champion.
+        registered_at: when the registry first saw it.
+    """
+
+    version_id: str
+    identifier: str
+    trained_at: datetime
+    train_start: datetime | None = None
+    train_end: datetime | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    file_hash: str | None = None
+    checkpoint: Path | None = None
+    status: Status = "testing"
+    promoted_at: datetime | None = None
+    retired_at: datetime | None = None
+    registered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One logged lifecycle decision (trigger, promotion, rejection, rollback, …)."""
+
+    decision_id: int
+    decided_at: datetime
+    kind: str
+    version_id: str | None
+    champion_id: str | None
+    figures: Mapping[str, Any]
+    message: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _text(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def folder_hash(folder: Path) -> str:
+    """SHA-256 over every file's relative path and bytes, in path order."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode())
+        with path.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+class ModelRegistry:
+    """The registry under ``root`` (``registry.sqlite`` and ``checkpoints/``)."""
+
+    def __init__(self, root: Path, keep_checkpoints: int = 5) -> None:
+        if keep_checkpoints < 1:
+            raise ValueError("keep_checkpoints must be at least 1")
+        self.root = Path(root)
+        self.keep_checkpoints = keep_checkpoints
+        self.checkpoints = self.root / "checkpoints"
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
+        self.path = self.root / "registry.sqlite"
+        self._connection = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self._connection.execute("PRAGMA journal_mode=WAL")
+        self._connection.execute("PRAGMA synchronous=FULL")
+        with self._transaction() as cursor:
+            for statement in _SCHEMA:
+                cursor.execute(statement)
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> ModelRegistry:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        cursor = self._connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield cursor
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _version(self, row: sqlite3.Row | tuple) -> ModelVersion:
+        (
+            vid,
+            identifier,
+            registered,
+            trained,
+            start,
+            end,
+            params,
+            metrics,
+            digest,
+            checkpoint,
+            status,
+            promoted,
+            retired,
+        ) = row
+        return ModelVersion(
+            version_id=vid,
+            identifier=identifier,
+            trained_at=_moment(trained),  # type: ignore[arg-type]
+            train_start=_moment(start),
+            train_end=_moment(end),
+            parameters=json.loads(params),
+            metrics=json.loads(metrics),
+            file_hash=digest,
+            checkpoint=Path(checkpoint) if checkpoint else None,
+            status=status,
+            promoted_at=_moment(promoted),
+            retired_at=_moment(retired),
+            registered_at=_moment(registered),
+        )
+
+    _COLUMNS: Final = (
+        "version_id, identifier, registered_at, trained_at, train_start, train_end, parameters, "
+        "metrics, file_hash, checkpoint, status, promoted_at, retired_at"
+    )
+
+    def versions(self) -> list[ModelVersion]:
+        """Every version, oldest registration first."""
+        rows = self._connection.execute(
+            f"SELECT {self._COLUMNS} FROM versions ORDER BY registered_at, version_id"  # noqa: S608
+        ).fetchall()
+        return [self._version(row) for row in rows]
+
+    def get(self, version_id: str) -> ModelVersion:
+        row = self._connection.execute(
+            f"SELECT {self._COLUMNS} FROM versions WHERE version_id = ?",  # noqa: S608
+            (version_id,),
+        ).fetchone()
+        if row is None:
+            raise RegistryError(f"no model version {version_id!r} in {self.path}")
+        return self._version(row)
+
+    def production(self) -> ModelVersion | None:
+        found = [v for v in self.versions() if v.status == "production"]
+        return found[0] if found else None
+
+    def challengers(self) -> list[ModelVersion]:
+        return [v for v in self.versions() if v.status == "testing"]
+
+    def previous_champion(self) -> ModelVersion | None:
+        """The most recently retired champion whose checkpoint is still on disk, leaving out
+        versions that were themselves rolled back."""
+        rolled_back = {d.champion_id for d in self.decisions() if d.kind == "rollback"}
+        candidates = [
+            v
+            for v in self.versions()
+            if v.status == "retired"
+            and v.promoted_at is not None
+            and v.checkpoint is not None
+            and v.version_id not in rolled_back
+        ]
+        return max(candidates, key=lambda v: v.retired_at or v.promoted_at, default=None)
+
+    def promoted_by_test(self) -> bool:
+        """Whether the production model got there by winning an A/B test (not as the first
+        model, nor by a rollback): only then does the rollback rule watch it."""
+        production = self.production()
+        if production is None:
+            return False
+        kinds = [
+            d.kind
+            for d in self.decisions()
+            if d.version_id == production.version_id
+            and d.kind in {"initial", "promote", "rollback"}
+        ]
+        return bool(kinds) and kinds[-1] == "promote"
+
+    def decisions(self) -> list[Decision]:
+        rows = self._connection.execute(
+            "SELECT decision_id, decided_at, kind, version_id, champion_id, figures, message "
+            "FROM decisions ORDER BY decision_id"
+        ).fetchall()
+        return [
+            Decision(row[0], _moment(row[1]), row[2], row[3], row[4], json.loads(row[5]), row[6])  # type: ignore[arg-type]
+            for row in rows
+        ]
+
+    # -- changing --------------------------------------------------------------------------
+
+    def register(
+        self, version: ModelVersion, model_folder: Path | None, at: datetime | None = None
+    ) -> ModelVersion:
+        """Checkpoint ``model_folder`` and record ``version`` (status ``testing`` unless given).
+
+        Registering the same ``version_id`` twice returns the recorded version unchanged.
+        """
+        try:
+            return self.get(version.version_id)
+        except RegistryError:
+            pass
+        checkpoint, digest = None, version.file_hash
+        if model_folder is not None:
+            if not Path(model_folder).is_dir():
+                raise RegistryError(f"model folder {model_folder} does not exist")
+            checkpoint = self.checkpoints / _safe_name(version.version_id)
+            temporary = checkpoint.with_name(f"{checkpoint.name}.tmp-{os.getpid()}")
+            shutil.rmtree(temporary, ignore_errors=True)
+            # a backtest's per-window prediction cache is no part of the model
+            shutil.copytree(
+                model_folder, temporary, ignore=shutil.ignore_patterns("backtesting_predictions")
+            )
+            digest = folder_hash(temporary)
+            shutil.rmtree(checkpoint, ignore_errors=True)
+            temporary.replace(checkpoint)
+        moment = _text(at or _now())
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"INSERT INTO versions ({self._COLUMNS}) "  # noqa: S608
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    version.version_id,
+                    version.identifier,
+                    moment,
+                    _text(version.trained_at),
+                    _text(version.train_start),
+                    _text(version.train_end),
+                    json.dumps(dict(version.parameters), default=str, sort_keys=True),
+                    json.dumps(dict(version.metrics), default=str, sort_keys=True),
+                    digest,
+                    str(checkpoint) if checkpoint else None,
+                    version.status,
+                    _text(version.promoted_at),
+                    None,
+                ),
+            )
+            self._log(
+                cursor,
+                "register",
+                version.version_id,
+                None,
+                version.metrics,
+                f"registered {version.version_id} as {version.status}",
+                moment,
+            )
+        return self.get(version.version_id)
+
+    def promote(
+        self,
+        version_id: str,
+        figures: Mapping[str, Any],
+        message: str,
+        at: datetime | None = None,
+        kind: str = "promote",
+    ) -> ModelVersion:
+        """Make ``version_id`` the champion and retire the old one, in one transaction."""
+        moment = _text(at or _now())
+        target = self.get(version_id)
+        if target.checkpoint is None and target.file_hash is not None:
+            raise RegistryError(f"{version_id} has no checkpoint left to trade")
+        with self._transaction() as cursor:
+            old = cursor.execute(
+                "SELECT version_id FROM versions WHERE status = 'production'"
+            ).fetchone()
+            if old is not None and old[0] != version_id:
+                cursor.execute(
+                    "UPDATE versions SET status = 'retired', retired_at = ? WHERE version_id = ?",
+                    (moment, old[0]),
+                )
+            cursor.execute(
+                "UPDATE versions SET status = 'production', promoted_at = ?, retired_at = NULL "
+                "WHERE version_id = ?",
+                (moment, version_id),
+            )
+            self._log(cursor, kind, version_id, old[0] if old else None, figures, message, moment)
+        logger.info("%s: %s", kind, message)
+        return self.get(version_id)
+
+    def reject(
+        self, version_id: str, figures: Mapping[str, Any], message: str, at: datetime | None = None
+    ) -> ModelVersion:
+        """Retire a challenger that lost (its checkpoint stays until pruned)."""
+        moment = _text(at or _now())
+        with self._transaction() as cursor:
+            changed = cursor.execute(
+                "UPDATE versions SET status = 'retired', retired_at = ? "
+                "WHERE version_id = ? AND status = 'testing'",
+                (moment, version_id),
+            ).rowcount
+            if changed != 1:
+                raise RegistryError(f"{version_id} is not a challenger under test")
+            champion = cursor.execute(
+                "SELECT version_id FROM versions WHERE status = 'production'"
+            ).fetchone()
+            self._log(
+                cursor,
+                "keep",
+                version_id,
+                champion[0] if champion else None,
+                figures,
+                message,
+                moment,
+            )
+        logger.info("keep: %s", message)
+        return self.get(version_id)
+
+    def rollback(
+        self, figures: Mapping[str, Any], message: str, at: datetime | None = None
+    ) -> ModelVersion:
+        """Give production back to the previous champion (one transaction)."""
+        target = self.previous_champion()
+        if target is None:
+            raise RegistryError("no previous champion with a checkpoint to roll back to")
+        return self.promote(target.version_id, figures, message, at=at, kind="rollback")
+
+    def log(
+        self,
+        kind: str,
+        message: str,
+        figures: Mapping[str, Any] | None = None,
+        version_id: str | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Record a decision that changes no status (a trigger, a skipped retrain, …)."""
+        champion = self.production()
+        with self._transaction() as cursor:
+            self._log(
+                cursor,
+                kind,
+                version_id,
+                champion.version_id if champion else None,
+                figures or {},
+                message,
+                _text(at or _now()),
+            )
+
+    @staticmethod
+    def _log(
+        cursor: sqlite3.Cursor,
+        kind: str,
+        version_id: str | None,
+        champion_id: str | None,
+        figures: Mapping[str, Any],
+        message: str,
+        moment: str | None,
+    ) -> None:
+        cursor.execute(
+            "INSERT INTO decisions (decided_at, kind, version_id, champion_id, figures, message) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                moment,
+                kind,
+                version_id,
+                champion_id,
+                json.dumps(dict(figures), default=str, sort_keys=True),
+                message,
+            ),
+        )
+
+    def prune(self) -> list[str]:
+        """Keep ``keep_checkpoints`` checkpoints: production, then past champions newest first,
+        then other versions newest first; delete the rest's folders. Returns the pruned ids.
+
+        The production checkpoint is never pruned. The rows stay (with ``checkpoint`` NULL),
+        so no version is ever lost from the record.
+        """
+        with_files = [v for v in self.versions() if v.checkpoint is not None]
+
+        def rank(version: ModelVersion) -> tuple[int, str]:
+            if version.status == "production":
+                return (0, "")
+            if version.promoted_at is not None:
+                return (1, _invert(_text(version.promoted_at)))
+            return (2, _invert(_text(version.registered_at)))
+
+        ordered = sorted(with_files, key=rank)
+        doomed = [v for v in ordered[self.keep_checkpoints :] if v.status != "production"]
+        if doomed:
+            with self._transaction() as cursor:
+                for version in doomed:
+                    cursor.execute(
+                        "UPDATE versions SET checkpoint = NULL WHERE version_id = ?",
+                        (version.version_id,),
+                    )
+        for version in doomed:
+            shutil.rmtree(version.checkpoint, ignore_errors=True)  # type: ignore[arg-type]
+            logger.info("Pruned the checkpoint of %s.", version.version_id)
+        referenced = {v.checkpoint.name for v in self.versions() if v.checkpoint is not None}
+        for folder in self.checkpoints.iterdir():
+            if folder.name not in referenced:
+                shutil.rmtree(folder, ignore_errors=True)
+        return [v.version_id for v in doomed]
+
+    # -- warehouse -------------------------------------------------------------------------
+
+    def sync_warehouse(self, warehouse: Path) -> int:
+        """Write every version's status into the warehouse's ``model_performance`` (status
+        source ``registry``, which an export keeps) and the decision log into
+        ``selftrain_decisions``; one DuckDB transaction. Returns the version rows."""
+        import duckdb
+
+        from freqai_swing.warehouse.schema import create_tables
+
+        rows = [
+            (
+                v.identifier,
+                v.trained_at.astimezone(UTC).replace(tzinfo=None),
+                v.version_id,
+                _naive(v.train_start),
+                _naive(v.train_end),
+                _metric(v.metrics, "sharpe"),
+                _metric(v.metrics, "max_drawdown"),
+                _metric(v.metrics, "win_rate"),
+                v.status,
+            )
+            for v in self.versions()
+        ]
+        connection = duckdb.connect(str(warehouse))
+        try:
+            connection.execute("BEGIN TRANSACTION")
+            create_tables(connection)
+            connection.executemany(
+                "INSERT INTO model_performance (identifier, trained_at, model_version, "
+                "train_start, train_end, backtest_sharpe, backtest_max_drawdown, "
+                "backtest_win_rate, status, status_source) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'registry') "
+                "ON CONFLICT (identifier, trained_at) DO UPDATE SET "
+                "status = excluded.status, status_source = 'registry', "
+                "model_version = excluded.model_version",
+                rows,
+            )
+            connection.execute(_DECISIONS_DDL)
+            connection.executemany(
+                "INSERT OR REPLACE INTO selftrain_decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        d.decision_id,
+                        d.decided_at.astimezone(UTC).replace(tzinfo=None),
+                        d.kind,
+                        d.version_id,
+                        d.champion_id,
+                        json.dumps(dict(d.figures), default=str, sort_keys=True),
+                        d.message,
+                    )
+                    for d in self.decisions()
+                ],
+            )
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        finally:
+            connection.close()
+        return len(rows)
+
+
+#: The registry's decision log, mirrored into the warehouse (an export keeps other tables).
+_DECISIONS_DDL: Final = """
+    CREATE TABLE IF NOT EXISTS selftrain_decisions (
+        decision_id BIGINT PRIMARY KEY,
+        decided_at TIMESTAMP NOT NULL,
+        kind VARCHAR NOT NULL,
+        version_id VARCHAR,
+        champion_id VARCHAR,
+        figures VARCHAR,
+        message VARCHAR
+    )"""
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment else None
+
+
+def _metric(metrics: Mapping[str, Any], key: str) -> float | None:
+    value = metrics.get(key)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _invert(text: str | None) -> str:
+    """Sort key that orders ISO timestamps newest first."""
+    return "".join(chr(0x10FFFF - ord(c)) for c in (text or ""))
+
+
+def _safe_name(version_id: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in version_id)
+
+
+def install_checkpoint(version: ModelVersion, models_dir: Path, identifier: str) -> Path:
+    """Copy a checkpoint into a bot's ``models/<identifier>`` so that its FreqAI loads it.
+
+    FreqAI's ``pair_dictionary.json`` stores each pair's model folder as an absolute
+    ``data_path``; it is rewritten to the new place. The copy goes to a temporary name first
+    and replaces the old folder by rename.
+    """
+    if version.checkpoint is None or not version.checkpoint.is_dir():
+        raise RegistryError(f"{version.version_id} has no checkpoint on disk")
+    target = Path(models_dir) / identifier
+    temporary = target.with_name(f"{identifier}.install-{os.getpid()}")
+    shutil.rmtree(temporary, ignore_errors=True)
+    shutil.copytree(version.checkpoint, temporary)
+    dictionary = temporary / "pair_dictionary.json"
+    if dictionary.is_file():
+        pairs = json.loads(dictionary.read_text())
+        for entry in pairs.values():
+            if entry.get("data_path"):
+                entry["data_path"] = str(target / Path(entry["data_path"]).name)
+        dictionary.write_text(json.dumps(pairs, indent=4))
+    (temporary / "selftrain_version.json").write_text(
+        json.dumps({"version_id": version.version_id, "file_hash": version.file_hash})
+    )
+    # the bot's own record of its live predictions belongs to the bot, not to the model
+    for kept in target.glob("historic_predictions*.pkl") if target.is_dir() else ():
+        shutil.copy2(kept, temporary / kept.name)
+    old = target.with_name(f"{identifier}.old-{os.getpid()}")
+    if target.exists():
+        target.replace(old)
+    temporary.replace(target)
+    shutil.rmtree(old, ignore_errors=True)
+    return target

@@ -362,7 +362,12 @@ TABLE_COLUMNS = (
 
 
 def _row(label: str, figures: dict[str, Any]) -> str:
-    cells = [fmt.format(figures[key]) if key in figures else "–" for key, _, fmt in TABLE_COLUMNS]
+    # a missing figure (a baseline's log loss) and an undefined one (no losing trade: no
+    # profit factor) both show as a dash
+    cells = [
+        fmt.format(figures[key]) if figures.get(key) is not None else "–"
+        for key, _, fmt in TABLE_COLUMNS
+    ]
     return f"| {label} | " + " | ".join(cells) + " |"
 
 

@@ -386,6 +386,8 @@ def train_challenger(context: SelfTrainContext, registry: ModelRegistry) -> Mode
                 "swing": {"ensemble": {"optuna": {"enabled": settings.optuna}}},
                 # a backtest starts no API; the bots' configs demand credentials all the same
                 "api_server": {"enabled": False, "username": "unused", "password": "unused"},
+                # the bots' SpreadFilter needs live tickers, which a backtest does not have
+                "pairlists": [{"method": "StaticPairList"}],
             }
         )
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 
 import freqai_swing  # noqa: F401  (sets OMP_WAIT_POLICY before any booster library loads)
 from tooling.local_exchange import LocalExchange, write_offline_overlay
-from tooling.offline import run_freqtrade_in
+from tooling.offline import bundle_environment, run_freqtrade_in
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATADIR = REPO_ROOT / "user_data" / "data" / "binance"
@@ -94,3 +96,16 @@ def overlay_factory(folder: Path):
 @pytest.fixture
 def pairs_overlay(tmp_path: Path):
     return overlay_factory(tmp_path)
+
+
+def run_bundle_cli(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """The bundle's own CLI (``freqai-swing``) as a subprocess of this interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", "tooling.cli", *arguments],
+        cwd=REPO_ROOT,
+        env=bundle_environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

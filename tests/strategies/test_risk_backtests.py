@@ -26,21 +26,11 @@ import pandas as pd
 import pytest
 
 from tests.conftest import CONFIG_DIR, REPO_ROOT, load_candles, overlay_factory, run_freqtrade
+from tooling.sample_data import SAMPLE_PAIRS
 
 pytestmark = pytest.mark.slow
 
-PAIRS = [
-    "BTC/USDT",
-    "ETH/USDT",
-    "SOL/USDT",
-    "BNB/USDT",
-    "XRP/USDT",
-    "ADA/USDT",
-    "AVAX/USDT",
-    "DOGE/USDT",
-    "LINK/USDT",
-    "DOT/USDT",
-]
+PAIRS = list(SAMPLE_PAIRS)  # all ten bundled pairs
 TIMERANGE = "20240301-20240401"
 WALLET = 10_000.0
 #: A stake is rounded down to the market's amount step, at most this far below its target.

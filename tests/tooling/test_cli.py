@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 
-from tests.conftest import REPO_ROOT, SAMPLE_DATADIR
+from tests.conftest import SAMPLE_DATADIR, run_bundle_cli
 from tooling.local_exchange import LocalExchange
-from tooling.offline import bundle_environment
-
-
-def freqai_swing(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tooling.cli", *arguments],
-        cwd=REPO_ROOT,
-        env=bundle_environment(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_offline_starts_an_exchange_for_a_real_freqtrade_command() -> None:
-    result = freqai_swing("offline", "--", "freqtrade", "list-markets", "-c", "config/base.json")
+    result = run_bundle_cli("offline", "--", "freqtrade", "list-markets", "-c", "config/base.json")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "Exchange Binance has 10 active markets" in result.stdout + result.stderr
 
 
 def test_offline_uses_a_running_exchange() -> None:
     with LocalExchange(SAMPLE_DATADIR, port=0) as exchange:
-        result = freqai_swing(
+        result = run_bundle_cli(
             "offline",
             "--exchange-url",
             exchange.url,
@@ -50,7 +35,7 @@ def test_exchange_not_running_is_one_clear_line() -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = freqai_swing(
+    result = run_bundle_cli(
         "offline",
         "--exchange-url",
         f"http://127.0.0.1:{port}",

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as parquet
 import pytest
 
 from freqai_swing.warehouse.schema import TABLES
-from tests.conftest import REPO_ROOT, SAMPLE_DATADIR
+from tests.conftest import SAMPLE_DATADIR, run_bundle_cli
 from tests.freqai_swing.conftest import ExportedRun
 from tests.freqai_swing.warehouse.test_export import query, table_digest
-from tooling.offline import bundle_environment
 
 pytestmark = pytest.mark.slow
-
-
-def freqai_swing(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tooling.cli", *arguments],
-        cwd=REPO_ROOT,
-        env=bundle_environment(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_export_then_report_from_a_user_directory(exported: ExportedRun, tmp_path: Path) -> None:
@@ -36,7 +21,7 @@ def test_export_then_report_from_a_user_directory(exported: ExportedRun, tmp_pat
     (userdir / "tradesv3.dryrun.sqlite").write_bytes(exported.paper_db.read_bytes())
     warehouse, parquet_dir = tmp_path / "warehouse.duckdb", tmp_path / "parquet"
     common = ["--warehouse", str(warehouse), "--userdir", str(userdir)]
-    first = freqai_swing(
+    first = run_bundle_cli(
         "export", *common, "--datadir", str(SAMPLE_DATADIR), "--parquet", str(parquet_dir),
         "--parquet-tables", "trades,model_performance",
     )  # fmt: skip
@@ -57,10 +42,10 @@ def test_export_then_report_from_a_user_directory(exported: ExportedRun, tmp_pat
     trades = query(warehouse, "SELECT count(*) n FROM trades")["n"][0]
     assert parquet.read_metadata(parquet_dir / "trades.parquet").num_rows == trades
 
-    again = freqai_swing("export", *common, "--datadir", str(SAMPLE_DATADIR))
+    again = run_bundle_cli("export", *common, "--datadir", str(SAMPLE_DATADIR))
     assert again.returncode == 0 and "read nothing new; added nothing" in again.stderr, again.stderr
 
-    report = freqai_swing(
+    report = run_bundle_cli(
         "report", "--warehouse", str(warehouse), "--output", str(tmp_path / "r.html")
     )
     assert report.returncode == 0, report.stderr[-3000:]
@@ -70,7 +55,7 @@ def test_export_then_report_from_a_user_directory(exported: ExportedRun, tmp_pat
 
 def test_report_of_a_missing_warehouse_exits_2_naming_it(tmp_path: Path) -> None:
     missing = tmp_path / "none.duckdb"
-    result = freqai_swing(
+    result = run_bundle_cli(
         "report", "--warehouse", str(missing), "--output", str(tmp_path / "r.html")
     )
     assert result.returncode == 2

@@ -1,7 +1,9 @@
 """A loopback fake of the Telegram Bot API that records what the bot sends.
 
-Answers ``getMe``, ``getUpdates`` (empty, after a short wait like a long poll), ``sendMessage``
-and anything else with ``ok: true``, in the Bot API's JSON shapes.
+Answers ``getMe``, ``getUpdates`` (a long poll: held until an update is queued or the request's
+``timeout`` passes, as Telegram does), ``sendMessage`` and anything else with ``ok: true``, in the
+Bot API's JSON shapes. Answering polls at once would make the bot poll several times a second and
+take CPU from its trading loop and FreqAI's training thread.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+LONG_POLL_CAP_SECONDS = 10.0
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "fake", "username": "fake_swing_bot"}
 
 
@@ -26,7 +29,7 @@ class _Handler(BaseHTTPRequestHandler):
         method = self.path.rstrip("/").rsplit("/", 1)[-1]
         self.server.record(method, params)
         if method == "getUpdates":
-            time.sleep(0.5)
+            self.server.wait_for_updates(int(params.get("offset") or 0), params.get("timeout"))
         self._send({"ok": True, "result": self.server.result(method, params)})
 
     do_GET = do_POST  # noqa: N815
@@ -69,12 +72,21 @@ class _FakeServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.lock = threading.Lock()
+        self.queued = threading.Condition(self.lock)
         self.message_id = 0
         self.updates: list[dict[str, Any]] = []
 
     def record(self, method: str, params: dict[str, Any]) -> None:
         with self.lock:
             self.calls.append((method, params))
+
+    def wait_for_updates(self, offset: int, timeout: Any) -> None:
+        """Hold a ``getUpdates`` poll until an update at or after ``offset`` is queued."""
+        seconds = min(float(timeout or 0.5), LONG_POLL_CAP_SECONDS)
+        with self.queued:
+            self.queued.wait_for(
+                lambda: any(item["update_id"] >= offset for item in self.updates), seconds
+            )
 
     def result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
@@ -133,6 +145,7 @@ class FakeTelegram:
                     },
                 }
             )
+            self._server.queued.notify_all()
 
     def methods(self) -> list[str]:
         with self._server.lock:

@@ -271,7 +271,7 @@ def force_round_trip(bot: PaperBot, pair: str, attempts: int = 3) -> int:
         assert opened.get("pair") == pair, opened
         trade_id = int(opened["trade_id"])
         wait_for(
-            lambda: client.trade(trade_id).get("has_open_orders") is False,
+            lambda trade_id=trade_id: client.trade(trade_id).get("has_open_orders") is False,
             30,
             "the forced entry to fill",
             bot.log,
@@ -285,7 +285,7 @@ def force_round_trip(bot: PaperBot, pair: str, attempts: int = 3) -> int:
                 item["currency"] == pair.split("/")[0] for item in balance["currencies"]
             )
             wait_for(
-                lambda: client.trade(trade_id).get("is_open") is False,
+                lambda trade_id=trade_id: client.trade(trade_id).get("is_open") is False,
                 30,
                 "the forced exit",
                 bot.log,

@@ -252,10 +252,11 @@ def export_warehouse(
 
 
 def _counts(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows per table, in one query."""
-    columns = ", ".join(f"(SELECT count(*) FROM {table})" for table in TABLES)  # noqa: S608
-    (row,) = connection.execute(f"SELECT {columns}").fetchall()
-    return dict(zip(TABLES, (int(value) for value in row), strict=True))
+    """Rows per table (one query per table: DuckDB plans a row of scalar subqueries 3x slower)."""
+    return {
+        table: int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+        for table in TABLES
+    }
 
 
 def _export_candles(

@@ -4,7 +4,7 @@ One bot for the module (FreqAI trains in its background thread, predictions arri
 and close, the SQLite database fills), driven and read through the REST API with
 ``freqtrade-client``, its Telegram routed to a local fake Bot API server, then killed with
 SIGKILL and restarted on the same database. Replayed time: one 1h candle every 5 s from
-2024-02-20 (see docs/operations.md); the whole module takes about three minutes.
+2024-02-20 (see docs/operations.md); the whole module takes about a minute.
 """
 
 from __future__ import annotations

@@ -337,7 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--per-pair",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="train each pair of a FreqAI split in its own backtest first (default: workers > 1)",
+        help="train each pair of a FreqAI split in its own backtest first (default: when the "
+        "workers outnumber the runner × split backtests)",
     )
     evaluation.add_argument("--output", type=Path, default=REPO_ROOT / "user_data" / "evaluation")
     evaluation.set_defaults(handler=_command_evaluate)

@@ -394,12 +394,14 @@ def evaluate(
 ) -> dict[str, Any]:
     """Backtest every runner on every split and collect the figures (also written to disk).
 
-    ``per_pair`` (default: on when ``workers`` > 1) trains each pair of a FreqAI runner's split
-    in its own backtest first; the figures are the same either way.
+    ``per_pair`` trains each pair of a FreqAI runner's split in its own backtest first; the
+    figures are the same either way. Each extra backtest costs a freqtrade start and a data
+    load, so by default it is on only when the workers outnumber the (runner, split) backtests
+    and would otherwise sit idle.
     """
-    if per_pair is None:
-        per_pair = workers > 1
     splits = walk_forward_splits(request.data_end, request.walk_forward)
+    if per_pair is None:
+        per_pair = workers > len(request.runners) * len(splits)
     closes = load_closes(request.datadir, request.pairs)
     starting_balance = float(json.loads((CONFIG_DIR / "base.json").read_text())["dry_run_wallet"])
     results: dict[str, Any] = {

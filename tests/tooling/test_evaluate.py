@@ -21,11 +21,11 @@ SETTINGS = WalkForwardSettings(splits=2, train_days=60, test_days=15)
 FEE = 0.0015
 
 
-def _run(output: Path, workers: int = 1) -> dict:
+def _run(output: Path, workers: int = 1, per_pair: bool = False) -> dict:
     request = request_from_arguments(
         ["swing-xgboost", "buy-and-hold"], PAIRS, SETTINGS, "2024-06-29", SAMPLE_DATADIR, output
     )
-    return evaluate(request, workers=workers)
+    return evaluate(request, workers=workers, per_pair=per_pair)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_a_rerun_on_two_ray_workers_gives_an_identical_evaluation(first, tmp_pat
     pair of a FreqAI split trained in its own backtest, then the split's portfolio backtest
     reusing the predictions they stored."""
     results, output = first
-    again = _run(tmp_path, workers=2)
+    again = _run(tmp_path, workers=2, per_pair=True)
     assert json.dumps(again, default=str) == json.dumps(results, default=str)
     splits = sorted((tmp_path / "runs" / "swing-xgboost").glob("split-?"))
     assert len(splits) == 2

@@ -91,6 +91,13 @@ _ENSEMBLE_SCHEMA: Final[dict[str, Any]] = {
                 "trials": {"type": "integer", "minimum": 1},
                 "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
                 "seed": {"type": "integer", "minimum": 0},
+                "sampler": {"enum": ["tpe", "qmc"]},
+                "workers": {"type": "integer", "minimum": 1, "maximum": 256},
+                "storage": {
+                    "type": ["string", "null"],
+                    "pattern": "^[A-Za-z0-9+_-]+://",
+                    "description": "an SQLAlchemy URL such as sqlite:///optuna.db",
+                },
             },
         },
     },
@@ -203,12 +210,21 @@ class OptunaSettings:
         trials: most trials per member study.
         timeout_seconds: wall-clock budget per member study.
         seed: seed of the sampler, so the same window gives the same parameters.
+        sampler: ``tpe`` (adaptive, with median pruning; one process) or ``qmc`` (seeded,
+            scrambled Sobol draws made up front, no pruning: each trial's parameters depend
+            on its number only, so any number of workers finds the same result).
+        workers: processes that share one study through Optuna's RDB storage (``qmc`` only).
+        storage: SQLAlchemy URL of that storage (``sqlite:///…``, ``postgresql://…``), kept
+            after the study; ``None`` = in memory, or a temporary SQLite file for workers > 1.
     """
 
     enabled: bool = False
     trials: int = 20
     timeout_seconds: float = 120.0
     seed: int = 42
+    sampler: Literal["tpe", "qmc"] = "tpe"
+    workers: int = 1
+    storage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -341,8 +357,19 @@ def _ensemble_settings(block: Mapping[str, Any]) -> EnsembleSettings:
         folds=block.get("folds", EnsembleSettings.folds),
         embargo_candles=block.get("embargo_candles"),
         calibration=block.get("calibration", EnsembleSettings.calibration),
-        optuna=OptunaSettings(**block.get("optuna", {})),
+        optuna=_optuna_settings(block.get("optuna", {})),
     )
+
+
+def _optuna_settings(block: Mapping[str, Any]) -> OptunaSettings:
+    settings = OptunaSettings(**block)
+    if settings.workers > 1 and settings.sampler != "qmc":
+        raise SwingConfigError(
+            f"swing.ensemble.optuna.workers: {settings.workers} workers need "
+            '"sampler": "qmc" (TPE and its pruner draw from the trials already finished, '
+            "so parallel workers would not give the serial result)"
+        )
+    return settings
 
 
 _CORE_SOURCES: Final[tuple[str, ...]] = ("features.py", "labels.py", "settings.py")
@@ -356,6 +383,19 @@ _IDENTIFIER_VOLATILE_KEYS: Final[frozenset[str]] = frozenset(
         "wait_for_training_iteration_on_reload",
     }
 )
+
+
+def _model_shaping_swing(block: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``swing`` block without what does not shape a model: the risk rules size and gate
+    orders, the lifecycle's knobs pick models, and where and in how many processes an Optuna
+    study runs does not change what it finds."""
+    shaped = {k: v for k, v in block.items() if k not in {"risk", "selftrain"}}
+    ensemble = shaped.get("ensemble")
+    optuna = ensemble.get("optuna") if isinstance(ensemble, Mapping) else None
+    if isinstance(optuna, Mapping) and ({"workers", "storage"} & set(optuna)):
+        trimmed = {k: v for k, v in optuna.items() if k not in {"workers", "storage"}}
+        shaped["ensemble"] = {**shaped["ensemble"], "optuna": trimmed}
+    return shaped
 
 
 def settings_fingerprint(config: Mapping[str, Any]) -> str:
@@ -373,10 +413,7 @@ def settings_fingerprint(config: Mapping[str, Any]) -> str:
     }
     shaped = {
         "freqai": freqai,
-        # risk rules size and gate orders, the lifecycle's knobs pick models: neither shapes one
-        "swing": {
-            k: v for k, v in config.get("swing", {}).items() if k not in {"risk", "selftrain"}
-        },
+        "swing": _model_shaping_swing(config.get("swing", {})),
         "timeframe": config.get("timeframe"),
         "freqaimodel": config.get("freqaimodel"),
         # FreqAI breaks when one backtest mixes reused and freshly trained windows of a pair

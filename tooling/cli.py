@@ -153,7 +153,12 @@ def _command_evaluate(args: argparse.Namespace) -> int:
     with Progress() as progress:
         task = progress.add_task("walk-forward backtests", total=len(request.runners) * args.splits)
         try:
-            evaluate(request, lambda: progress.advance(task), workers=args.workers)
+            evaluate(
+                request,
+                lambda: progress.advance(task),
+                workers=args.workers,
+                per_pair=args.per_pair,
+            )
         except RuntimeError as error:
             log.error("%s", error)
             return 1
@@ -327,6 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--datadir", type=Path, default=DEFAULT_DATADIR)
     evaluation.add_argument(
         "--workers", type=int, default=1, help="backtests at once, fanned out over a local Ray"
+    )
+    evaluation.add_argument(
+        "--per-pair",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="train each pair of a FreqAI split in its own backtest first (default: when the "
+        "workers outnumber the runner × split backtests)",
     )
     evaluation.add_argument("--output", type=Path, default=REPO_ROOT / "user_data" / "evaluation")
     evaluation.set_defaults(handler=_command_evaluate)

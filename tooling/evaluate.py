@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -105,10 +106,13 @@ class EvaluationRequest:
     labels: LabelConfig
 
 
-def _overlay(runner: Runner, request: EvaluationRequest, path: Path) -> Path:
-    overlay: dict[str, Any] = {"exchange": {"pair_whitelist": list(request.pairs)}}
+def _overlay(
+    runner: Runner, request: EvaluationRequest, path: Path, pairs: Sequence[str] | None = None
+) -> Path:
+    chosen = list(pairs or request.pairs)
+    overlay: dict[str, Any] = {"exchange": {"pair_whitelist": chosen}}
     if runner.equal_weight:
-        overlay["max_open_trades"] = len(request.pairs)
+        overlay["max_open_trades"] = len(chosen)
     if runner.freqaimodel:
         overlay["freqai"] = {
             "train_period_days": request.walk_forward.train_days,
@@ -118,25 +122,106 @@ def _overlay(runner: Runner, request: EvaluationRequest, path: Path) -> Path:
     return path
 
 
-def backtest_split(
-    runner: Runner, split: Split, request: EvaluationRequest, offline_overlay: Path
+def split_userdir(runner: Runner, split: Split, request: EvaluationRequest) -> Path:
+    return request.output / "runs" / runner.name / f"split-{split.index}"
+
+
+def pair_userdir(runner: Runner, split: Split, pair: str, request: EvaluationRequest) -> Path:
+    """A pair's own userdir beside (not inside) the split's, so no glob of the split sees it."""
+    folder = request.output / "runs" / runner.name / f"split-{split.index}-pairs"
+    return folder / pair.replace("/", "_")
+
+
+def _backtest(
+    runner: Runner,
+    split: Split,
+    request: EvaluationRequest,
+    offline_overlay: Path,
+    userdir: Path,
+    pairs: Sequence[str] | None = None,
 ) -> Path:
-    """One real ``freqtrade backtesting`` of ``runner`` on ``split``; returns its userdir."""
-    userdir = request.output / "runs" / runner.name / f"split-{split.index}"
+    """One real ``freqtrade backtesting`` of ``runner`` on ``split`` in ``userdir``."""
     userdir.mkdir(parents=True, exist_ok=True)
     arguments = ["backtesting", "--strategy", runner.strategy, "--timerange", split.timerange]
     if runner.freqaimodel:
         arguments += ["--freqaimodel", runner.freqaimodel]
     arguments += ["--cache", "none", "--export", "trades"]
-    overlay = _overlay(runner, request, userdir / "evaluation-overlay.json")
+    overlay = _overlay(runner, request, userdir / "evaluation-overlay.json", pairs)
     configs = [*(CONFIG_DIR / config for config in runner.configs), overlay, offline_overlay]
     completed = run_freqtrade_in(arguments, userdir, configs, request.datadir)
     (userdir / "freqtrade.log").write_text(completed.stdout + completed.stderr)
     if completed.returncode != 0:
         tail = (completed.stdout + completed.stderr)[-2000:]
+        scope = f" ({', '.join(pairs)} only)" if pairs else ""
         raise RuntimeError(
-            f"freqtrade backtesting of {runner.name} on split {split.index} "
+            f"freqtrade backtesting of {runner.name}{scope} on split {split.index} "
             f"({split.timerange}) failed; log: {userdir / 'freqtrade.log'}\n{tail}"
+        )
+    return userdir
+
+
+def backtest_split(
+    runner: Runner, split: Split, request: EvaluationRequest, offline_overlay: Path
+) -> Path:
+    """One real ``freqtrade backtesting`` of ``runner`` on ``split``; returns its userdir."""
+    userdir = split_userdir(runner, split, request)
+    return _backtest(runner, split, request, offline_overlay, userdir)
+
+
+def backtest_pair(
+    runner: Runner, split: Split, pair: str, request: EvaluationRequest, offline_overlay: Path
+) -> Path:
+    """The backtest of one pair alone: it trains that pair's FreqAI models of the split and
+    leaves its walk-forward predictions under ``models/<identifier>/`` of its own userdir."""
+    userdir = pair_userdir(runner, split, pair, request)
+    return _backtest(runner, split, request, offline_overlay, userdir, (pair,))
+
+
+#: FreqAI's log lines for a window whose stored prediction it reuses, or has to make afresh.
+REUSED_WINDOW = "Found backtesting prediction file"
+MISSING_WINDOW = "Could not find backtesting prediction file"
+
+
+def adopt_pair_models(pair_userdirs: Sequence[Path], userdir: Path) -> None:
+    """Copy the pairs' trained windows and stored predictions into the split's userdir.
+
+    FreqAI reuses a window's stored prediction (``backtesting_predictions/cb_<coin>_<stamp>
+    _prediction.feather`` under the identifier's folder) when it has the window's length;
+    its metadata (the feature list it checks) lies in the window's ``sub-train-*`` folder.
+    The identifier's own files (``pair_dictionary.json``) are left out: a serial run starts
+    without them too.
+    """
+    for source in pair_userdirs:
+        for identifier in sorted((source / "models").glob("*")):
+            if not identifier.is_dir():
+                continue
+            for entry in sorted(identifier.iterdir()):
+                if entry.is_dir():
+                    target = userdir / "models" / identifier.name / entry.name
+                    shutil.copytree(entry, target, dirs_exist_ok=True)
+
+
+def backtest_portfolio(
+    runner: Runner,
+    split: Split,
+    request: EvaluationRequest,
+    offline_overlay: Path,
+    *pair_userdirs: Path,
+) -> Path:
+    """The split's backtest of all pairs, reusing every window the pairs' runs stored.
+
+    A window FreqAI had to train again here would mean the reuse failed (another identifier,
+    another window length): that is an error, not a silent serial retrain.
+    """
+    userdir = split_userdir(runner, split, request)
+    userdir.mkdir(parents=True, exist_ok=True)
+    adopt_pair_models(pair_userdirs, userdir)
+    _backtest(runner, split, request, offline_overlay, userdir)
+    log = (userdir / "freqtrade.log").read_text()
+    if MISSING_WINDOW in log or REUSED_WINDOW not in log:
+        raise RuntimeError(
+            f"{runner.name} split {split.index}: the portfolio backtest did not reuse the "
+            f"per-pair predictions (see {userdir / 'freqtrade.log'})"
         )
     return userdir
 
@@ -237,22 +322,34 @@ def _backtest_all(
     offline_overlay: Path,
     workers: int,
     progress: Callable[[], None] | None,
+    per_pair: bool = False,
 ) -> list[SplitRun]:
     """Every (runner, split) backtest: one after the other, or fanned out over Ray.
 
     With ``workers`` > 1, a local Ray cluster of that many CPUs runs the backtests as tasks
     (pass ``RAY_ADDRESS`` to use an existing cluster instead); every task writes its own
-    userdir, so the figures do not depend on the order the tasks finish in.
+    userdir, so the figures do not depend on the order the tasks finish in. With
+    ``per_pair``, a FreqAI runner's split first becomes one task per pair (FreqAI would
+    otherwise train the pairs one after the other inside the split's backtest); the split's
+    portfolio backtest then runs once they are all done and reuses their stored predictions.
     """
     jobs = [(RUNNERS[name], split) for name in request.runners for split in splits]
+
+    def fans_out(runner: Runner) -> bool:
+        return per_pair and runner.freqaimodel is not None
+
     if workers <= 1:
         runs = []
         for runner, split in jobs:
-            runs.append(
-                SplitRun(
-                    runner.name, split, backtest_split(runner, split, request, offline_overlay)
-                )
-            )
+            if fans_out(runner):
+                userdirs = [
+                    backtest_pair(runner, split, pair, request, offline_overlay)
+                    for pair in request.pairs
+                ]
+                userdir = backtest_portfolio(runner, split, request, offline_overlay, *userdirs)
+            else:
+                userdir = backtest_split(runner, split, request, offline_overlay)
+            runs.append(SplitRun(runner.name, split, userdir))
             if progress is not None:
                 progress()
         return runs
@@ -262,11 +359,21 @@ def _backtest_all(
         num_cpus=workers, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True
     )
     try:
-        remote = ray.remote(num_cpus=1)(backtest_split)
-        pending = {
-            remote.remote(runner, split, request, offline_overlay): (runner, split)
-            for runner, split in jobs
-        }
+        remote_split = ray.remote(num_cpus=1)(backtest_split)
+        remote_pair = ray.remote(num_cpus=1)(backtest_pair)
+        remote_portfolio = ray.remote(num_cpus=1)(backtest_portfolio)
+        pending = {}
+        for runner, split in jobs:
+            if fans_out(runner):
+                # Ray starts the portfolio task once the pair tasks it takes have returned
+                pair_runs = [
+                    remote_pair.remote(runner, split, pair, request, offline_overlay)
+                    for pair in request.pairs
+                ]
+                task = remote_portfolio.remote(runner, split, request, offline_overlay, *pair_runs)
+            else:
+                task = remote_split.remote(runner, split, request, offline_overlay)
+            pending[task] = (runner, split)
         done: dict[tuple[str, int], Path] = {}
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
@@ -283,9 +390,18 @@ def evaluate(
     request: EvaluationRequest,
     progress: Callable[[], None] | None = None,
     workers: int = 1,
+    per_pair: bool | None = None,
 ) -> dict[str, Any]:
-    """Backtest every runner on every split and collect the figures (also written to disk)."""
+    """Backtest every runner on every split and collect the figures (also written to disk).
+
+    ``per_pair`` trains each pair of a FreqAI runner's split in its own backtest first; the
+    figures are the same either way. Each extra backtest costs a freqtrade start and a data
+    load, so by default it is on only when the workers outnumber the (runner, split) backtests
+    and would otherwise sit idle.
+    """
     splits = walk_forward_splits(request.data_end, request.walk_forward)
+    if per_pair is None:
+        per_pair = workers > len(request.runners) * len(splits)
     closes = load_closes(request.datadir, request.pairs)
     starting_balance = float(json.loads((CONFIG_DIR / "base.json").read_text())["dry_run_wallet"])
     results: dict[str, Any] = {
@@ -303,7 +419,7 @@ def evaluate(
         offline_overlay = write_offline_overlay(
             request.output / "offline-overlay.json", exchange.api_url
         )
-        runs = _backtest_all(request, splits, offline_overlay, workers, progress)
+        runs = _backtest_all(request, splits, offline_overlay, workers, progress, per_pair)
     for name in request.runners:
         runner = RUNNERS[name]
         mine = [run for run in runs if run.runner == name]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -254,6 +255,16 @@ def _search_space(name: str, trial: Any) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class TrialRecord:
+    """One finished trial of a member study: its number, state, parameters and loss."""
+
+    number: int
+    state: str
+    parameters: dict[str, Any]
+    value: float | None
+
+
+@dataclass(frozen=True)
 class TuningResult:
     """What one member's study found, saved with the model."""
 
@@ -262,29 +273,30 @@ class TuningResult:
     trials: int
     pruned: int
     seconds: float
+    #: Every trial in number order (what a parallel run is compared with a serial one by).
+    history: tuple[TrialRecord, ...] = ()
 
 
-def tune_member(
+def _fold_objective(
     name: str,
     data: TrainingSet,
     folds: Sequence[PurgedSplit],
     parameters: Mapping[str, Any],
     settings: ModelSettings,
-    budget: OptunaSettings,
-) -> TuningResult:
-    """A seeded, budgeted Optuna study of one member on the purged folds, with pruning.
+    prune: bool,
+) -> Callable[[Any], float]:
+    """The study's objective: the mean log loss of the member over the purged folds.
 
-    Each trial reports its running mean fold log loss after every fold, so the median pruner
-    stops trials that are already worse than most before all folds are trained.
+    With ``prune``, each trial reports its running mean after every fold, so the median
+    pruner stops trials that are already worse than most before all folds are trained.
     """
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     trainer = TRAINERS[name]
     usable = [fold for fold in folds if len(fold.fit_rows) >= MIN_FOLD_TRAINING_ROWS]
-    started = time.monotonic()
 
     def objective(trial: optuna.Trial) -> float:
+        trial.set_user_attr("process", os.getpid())  # which worker ran it
         trial_parameters = {**parameters, **_search_space(name, trial)}
         losses = []
         for step, fold in enumerate(usable):
@@ -295,24 +307,180 @@ def tune_member(
             rows = fold.validation_rows
             predicted = member.predict_proba(data.features.iloc[rows])
             losses.append(log_loss(predicted, data.labels[rows]))
-            trial.report(float(np.mean(losses)), step)
-            if trial.should_prune():
-                raise optuna.TrialPruned()
+            if prune:
+                trial.report(float(np.mean(losses)), step)
+                if trial.should_prune():
+                    raise optuna.TrialPruned()
         return float(np.mean(losses))
 
-    study = optuna.create_study(
-        direction="minimize",
-        sampler=optuna.samplers.TPESampler(seed=budget.seed),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0),
+    return objective
+
+
+def drawn_trials(name: str, trials: int, seed: int) -> list[dict[str, Any]]:
+    """``trials`` parameter sets of ``name``'s search space: seeded, scrambled Sobol points.
+
+    Drawn up front, so trial ``k`` gets the same parameters whichever worker runs it and
+    whenever; the draws do not look at any loss.
+    """
+    import warnings
+
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.QMCSampler(
+            seed=seed, scramble=True, warn_independent_sampling=False
+        )
+    draft = optuna.create_study(sampler=sampler)
+    drawn = []
+    for _ in range(trials):
+        trial = draft.ask()
+        _search_space(name, trial)
+        drawn.append(dict(trial.params))
+        draft.tell(trial, 0.0)
+    return drawn
+
+
+def _storage(url: str) -> Any:
+    import optuna
+
+    # several processes write one SQLite file: wait for its lock rather than fail at once
+    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    return optuna.storages.RDBStorage(url, engine_kwargs=engine)
+
+
+def _study_worker(
+    url: str,
+    study_name: str,
+    name: str,
+    data: TrainingSet,
+    folds: Sequence[PurgedSplit],
+    parameters: Mapping[str, Any],
+    settings: ModelSettings,
+    trials: int,
+    timeout_seconds: float,
+) -> int:
+    """One worker process: joins the shared study and runs its share of the queued trials."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.load_study(
+        study_name=study_name,
+        storage=_storage(url),
+        pruner=optuna.pruners.NopPruner(),
     )
-    study.optimize(objective, n_trials=budget.trials, timeout=budget.timeout_seconds)
-    pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)
+    objective = _fold_objective(name, data, folds, parameters, settings, prune=False)
+    study.optimize(objective, n_trials=trials, timeout=timeout_seconds)
+    return trials
+
+
+def _worker_shares(trials: int, workers: int) -> list[int]:
+    """Trials per worker, together exactly the budget, so no worker asks for an extra one."""
+    shares = [trials // workers + (1 if k < trials % workers else 0) for k in range(workers)]
+    return [share for share in shares if share]
+
+
+def _run_shared_study(
+    name: str,
+    data: TrainingSet,
+    folds: Sequence[PurgedSplit],
+    parameters: Mapping[str, Any],
+    settings: ModelSettings,
+    budget: OptunaSettings,
+    storage_url: str,
+) -> Any:
+    """The ``qmc`` study: queue the drawn trials in the storage, let the workers run them."""
+    import multiprocessing
+    import uuid
+    from concurrent.futures import ProcessPoolExecutor
+
+    import optuna
+
+    study_name = f"freqai-swing-{name}-{uuid.uuid4().hex[:12]}"
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=_storage(storage_url),
+        direction="minimize",
+        pruner=optuna.pruners.NopPruner(),
+    )
+    # trial numbers are given at queueing time: trial k always gets draw k
+    for trial_parameters in drawn_trials(name, budget.trials, budget.seed):
+        study.enqueue_trial(trial_parameters)
+    arguments = (storage_url, study_name, name, data, folds, parameters, settings)
+    shares = _worker_shares(budget.trials, budget.workers)
+    if len(shares) == 1:
+        _study_worker(*arguments, shares[0], budget.timeout_seconds)
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(len(shares), mp_context=context) as pool:
+            futures = [
+                pool.submit(_study_worker, *arguments, share, budget.timeout_seconds)
+                for share in shares
+            ]
+            for future in futures:
+                future.result()
+    logger.info(
+        "Optuna %s: study %s in %s, %d worker(s).", name, study_name, storage_url, len(shares)
+    )
+    return optuna.load_study(study_name=study_name, storage=_storage(storage_url))
+
+
+def tune_member(
+    name: str,
+    data: TrainingSet,
+    folds: Sequence[PurgedSplit],
+    parameters: Mapping[str, Any],
+    settings: ModelSettings,
+    budget: OptunaSettings,
+) -> TuningResult:
+    """A seeded, budgeted Optuna study of one member on the purged folds.
+
+    ``tpe``: an adaptive TPE study with median pruning, in this process. ``qmc``: the
+    parameters of every trial drawn up front and queued in an RDB study that ``workers``
+    processes share (in memory for one worker without ``storage``); no pruning, since a
+    median pruner's verdict depends on which trials happened to finish first. With a trial
+    budget (no timeout hit) the ``qmc`` result is the same for any number of workers.
+    """
+    import tempfile
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    started = time.monotonic()
+    if budget.sampler == "tpe":
+        study = optuna.create_study(
+            direction="minimize",
+            sampler=optuna.samplers.TPESampler(seed=budget.seed),
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0),
+            storage=_storage(budget.storage) if budget.storage else None,
+        )
+        objective = _fold_objective(name, data, folds, parameters, settings, prune=True)
+        study.optimize(objective, n_trials=budget.trials, timeout=budget.timeout_seconds)
+    elif budget.storage or budget.workers > 1:
+        with tempfile.TemporaryDirectory(prefix="freqai-swing-optuna-") as folder:
+            url = budget.storage or f"sqlite:///{Path(folder) / 'optuna.db'}"
+            study = _run_shared_study(name, data, folds, parameters, settings, budget, url)
+            finished = list(study.trials)
+            best_params, best_value = study.best_params, study.best_value
+            # the temporary database is gone after this block; keep what was read from it
+            study = _ReadStudy(finished, best_params, best_value)
+    else:
+        study = optuna.create_study(direction="minimize", pruner=optuna.pruners.NopPruner())
+        for trial_parameters in drawn_trials(name, budget.trials, budget.seed):
+            study.enqueue_trial(trial_parameters)
+        objective = _fold_objective(name, data, folds, parameters, settings, prune=False)
+        study.optimize(objective, n_trials=budget.trials, timeout=budget.timeout_seconds)
+    # a timeout can leave queued trials waiting: they never ran
+    finished = sorted((t for t in study.trials if t.state.is_finished()), key=lambda t: t.number)
+    pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in finished)
+    history = tuple(TrialRecord(t.number, t.state.name, dict(t.params), t.value) for t in finished)
     result = TuningResult(
         parameters={**parameters, **study.best_params},
         best_log_loss=float(study.best_value),
-        trials=len(study.trials),
+        trials=len(finished),
         pruned=int(pruned),
         seconds=time.monotonic() - started,
+        history=history,
     )
     logger.info(
         "Optuna %s: best fold log loss %.4f after %d trials (%d pruned, %.0f s): %s",
@@ -324,6 +492,15 @@ def tune_member(
         study.best_params,
     )
     return result
+
+
+@dataclass(frozen=True)
+class _ReadStudy:
+    """What tune_member reads of a finished study whose storage is already removed."""
+
+    trials: list[Any]
+    best_params: dict[str, Any]
+    best_value: float
 
 
 @dataclass

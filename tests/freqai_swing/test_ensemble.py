@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,7 @@ from freqai_swing.settings import (
     OptunaSettings,
     SwingConfigError,
     load_swing_settings,
+    settings_fingerprint,
 )
 from tests.conftest import REPO_ROOT, load_candles
 
@@ -50,7 +52,11 @@ SMALL = {"xgboost": {"n_estimators": 80}, "lightgbm": {"n_estimators": 80}}
 @pytest.fixture(scope="module")
 def window() -> tuple[TrainingSet, pd.Series]:
     """About 2,700 real SOL candles (NaN rows dropped as FreqAI does) and their dates."""
-    candles = load_candles("SOL/USDT").iloc[:3000].reset_index(drop=True)
+    return _window(3000)
+
+
+def _window(candle_count: int) -> tuple[TrainingSet, pd.Series]:
+    candles = load_candles("SOL/USDT").iloc[:candle_count].reset_index(drop=True)
     features = basic_features(candles)
     labels = triple_barrier_labels(candles, LabelConfig())
     keep = features.notna().all(axis=1) & labels.notna()
@@ -228,3 +234,49 @@ def test_ensemble_settings_are_validated() -> None:
     ]:
         with pytest.raises(SwingConfigError, match=message):
             load_swing_settings({"swing": {"ensemble": block}})
+
+
+def test_a_qmc_study_on_two_worker_processes_finds_what_the_serial_study_finds(
+    tmp_path: Path,
+) -> None:
+    """One study shared by 2 spawned processes through SQLite: the same trials, parameters,
+    losses and best result as the same budget run in this process."""
+    import optuna
+
+    data, dates = _window(1500)  # ~1,300 rows: three folds of about 400
+    splits = purged_folds(dates, 3, HORIZON, HORIZON, HOUR)
+    serial_budget = OptunaSettings(
+        enabled=True, trials=6, timeout_seconds=600, seed=11, sampler="qmc"
+    )
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    shared_budget = replace(serial_budget, workers=2, storage=storage)
+    serial = tune_member("lightgbm", data, splits, {}, SETTINGS, serial_budget)
+    shared = tune_member("lightgbm", data, splits, {}, SETTINGS, shared_budget)
+    assert shared.parameters == serial.parameters
+    assert shared.best_log_loss == serial.best_log_loss
+    assert shared.history == serial.history
+    assert [record.state for record in serial.history] == ["COMPLETE"] * 6
+    assert len({record.value for record in serial.history}) > 1  # the draws differ
+    (summary,) = optuna.get_all_study_summaries(storage)
+    trials = optuna.load_study(study_name=summary.study_name, storage=storage).trials
+    assert len({trial.user_attrs["process"] for trial in trials}) == 2
+
+
+def test_distributed_optuna_settings_are_checked() -> None:
+    qmc = {"enabled": True, "sampler": "qmc", "workers": 3, "storage": "sqlite:///x.db"}
+    settings = load_swing_settings({"swing": {"ensemble": {"optuna": qmc}}})
+    assert settings.ensemble.optuna.workers == 3
+    for block, message in [
+        ({"workers": 2}, 'workers: 2 workers need "sampler": "qmc"'),
+        ({"sampler": "qmc", "workers": 0}, "optuna.workers"),
+        ({"sampler": "qmc", "storage": "optuna.db"}, "optuna.storage"),
+        ({"sampler": "random"}, "optuna.sampler"),
+    ]:
+        with pytest.raises(SwingConfigError, match=message):
+            load_swing_settings({"swing": {"ensemble": {"optuna": block}}})
+    # where and in how many processes a study runs does not change the model's identifier
+    plain = {"swing": {"ensemble": {"optuna": {"enabled": True, "sampler": "qmc"}}}}
+    assert settings_fingerprint(plain) == settings_fingerprint(
+        {"swing": {"ensemble": {"optuna": qmc}}}
+    )
+    assert settings_fingerprint(plain) != settings_fingerprint({"swing": {}})

@@ -12,7 +12,7 @@ from freqai_swing.walk_forward import WalkForwardSettings
 from tests.conftest import SAMPLE_DATADIR, load_candles
 from tests.freqai_swing.report.test_report import render
 from tooling.cli import main
-from tooling.evaluate import evaluate, request_from_arguments
+from tooling.evaluate import MISSING_WINDOW, REUSED_WINDOW, evaluate, request_from_arguments
 
 pytestmark = pytest.mark.slow
 
@@ -21,11 +21,11 @@ SETTINGS = WalkForwardSettings(splits=2, train_days=60, test_days=15)
 FEE = 0.0015
 
 
-def _run(output: Path, workers: int = 1) -> dict:
+def _run(output: Path, workers: int = 1, per_pair: bool = False) -> dict:
     request = request_from_arguments(
         ["swing-xgboost", "buy-and-hold"], PAIRS, SETTINGS, "2024-06-29", SAMPLE_DATADIR, output
     )
-    return evaluate(request, workers=workers)
+    return evaluate(request, workers=workers, per_pair=per_pair)
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +35,23 @@ def first(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
 
 
 def test_a_rerun_on_two_ray_workers_gives_an_identical_evaluation(first, tmp_path: Path) -> None:
-    """Same seed and data, fresh models, backtests fanned out over 2 local Ray workers."""
-    results, _ = first
-    again = _run(tmp_path, workers=2)
+    """Same seed and data, fresh models, backtests fanned out over 2 local Ray workers: each
+    pair of a FreqAI split trained in its own backtest, then the split's portfolio backtest
+    reusing the predictions they stored."""
+    results, output = first
+    again = _run(tmp_path, workers=2, per_pair=True)
     assert json.dumps(again, default=str) == json.dumps(results, default=str)
+    splits = sorted((tmp_path / "runs" / "swing-xgboost").glob("split-?"))
+    assert len(splits) == 2
+    for split in splits:
+        portfolio = (split / "freqtrade.log").read_text()
+        assert REUSED_WINDOW in portfolio and MISSING_WINDOW not in portfolio
+        pair_runs = sorted(split.with_name(f"{split.name}-pairs").glob("*/freqtrade.log"))
+        assert [log.parent.name for log in pair_runs] == sorted(p.replace("/", "_") for p in PAIRS)
+        for log in pair_runs:
+            assert MISSING_WINDOW in log.read_text()  # each pair trained in its own run
+        serial = (output / "runs" / "swing-xgboost" / split.name / "freqtrade.log").read_text()
+        assert MISSING_WINDOW in serial and REUSED_WINDOW not in serial
 
 
 def test_outputs_cover_every_runner_split_and_figure(first) -> None:

@@ -162,6 +162,11 @@ def test_the_fold_agents_never_see_a_price_of_their_fold(window) -> None:
 
 
 def test_the_vote_is_the_action_mapped_to_a_class_and_smoothed(trained, window) -> None:
+    from freqai_swing.rl.environment import SwingActions
+
+    expected_class = {"hold": "flat", "buy": "up", "sell": "down"}
+    for action in SwingActions:
+        assert ppo_member.ACTION_CLASS[action.value] == expected_class[action.name.split("_")[0]]
     member = trained[0].members["ppo"]
     features = window.data.features.iloc[-200:]
     actions = member.actions(features)

@@ -342,8 +342,10 @@ class MemberFile:
     sha256: str
     best_iteration: int
     device: str
-    #: The ``ppo`` member's settings (its window and vote rule); ``None`` for the boosters.
+    #: The ``ppo`` member's settings (its window and vote rule) and its feature scaling;
+    #: ``None`` for the boosters.
     settings: ppo_member.PPOMemberSettings | None = None
+    scaling: ppo_member.MinMaxScaling | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -365,10 +367,10 @@ def _load_booster(
     record: MemberFile, path: Path, feature_names: list[str]
 ) -> SwingBoostedClassifier:
     if record.name == PPO_MEMBER:
-        if record.settings is None:
+        if record.settings is None or record.scaling is None:
             raise EnsembleMemberError(f"Ensemble member ppo has no settings saved: {path}")
         return ppo_member.load_ppo_member(  # type: ignore[return-value]
-            path, record.settings, len(feature_names), record.device
+            path, record.settings, record.scaling, record.device
         )
     if record.name == "xgboost":
         return XGBoostSwingModel(
@@ -425,6 +427,7 @@ class SwingEnsemble:
                 member.best_iteration,
                 member.device,
                 getattr(member, "settings", None),
+                getattr(member, "scaling", None),
             )
 
     def load_members(self, folder: Path) -> None:

@@ -136,6 +136,32 @@ def stitched_closes(closes: npt.ArrayLike, rows: npt.NDArray[np.int64]) -> Float
     return values[0] * np.cumprod(ratios)
 
 
+@dataclass(frozen=True)
+class MinMaxScaling:
+    """Each feature mapped to [-1, 1] over the agent's own training rows.
+
+    FreqAI scales the window's features on all of its rows, fold rows included. Trees do not
+    care, but a network does: rescaling on the agent's training rows (an affine map of an
+    affine map) gives exactly the scaling a fit on those rows alone would, so a fold's extremes
+    never reach the agent that votes on it.
+    """
+
+    low: npt.NDArray[np.float64]
+    span: npt.NDArray[np.float64]
+
+    @classmethod
+    def fit(cls, features: pd.DataFrame | FloatMatrix) -> MinMaxScaling:
+        array = np.nan_to_num(np.asarray(features, dtype=np.float64))
+        low = array.min(axis=0)
+        span = array.max(axis=0) - low
+        span[span == 0] = 1.0
+        return cls(low, span)
+
+    def transform(self, features: pd.DataFrame | FloatMatrix) -> FloatMatrix:
+        array = np.nan_to_num(np.asarray(features, dtype=np.float64))
+        return 2.0 * (array - self.low) / self.span - 1.0
+
+
 def _environment_config(settings: PPOMemberSettings) -> dict[str, Any]:
     """The slice of a Freqtrade config that the environment reads."""
     return {
@@ -157,7 +183,7 @@ class PPOVoteMember:
 
     agent: PPO
     settings: PPOMemberSettings
-    feature_count: int
+    scaling: MinMaxScaling
     device: str
     best_iteration: int = 0
     validation_skill: float | None = None
@@ -167,7 +193,7 @@ class PPOVoteMember:
         """One observation per row that has ``window - 1`` rows before it in ``features``."""
         from freqai_swing.rl.environment import STATE_FEATURES, feature_array
 
-        array = feature_array(features)
+        array = feature_array(self.scaling.transform(features))
         window = self.settings.window
         if len(array) < window:
             return np.empty((0, window * array.shape[1] + len(STATE_FEATURES)), np.float32)
@@ -202,7 +228,7 @@ class PPOVoteMember:
     @property
     def feature_importances_(self) -> FloatMatrix:
         """No gains to report: the agent adds nothing to the ensemble's feature importances."""
-        return np.zeros(self.feature_count)
+        return np.zeros(len(self.scaling.low))
 
     def save(self, path: Path) -> None:
         self.agent.save(str(path))
@@ -221,7 +247,9 @@ def train_ppo_member(
     rows = np.union1d(data.split.fit_rows, data.split.validation_rows).astype(np.int64)
     if len(rows) <= settings.window:
         raise ValueError(f"The PPO member needs more than {settings.window} training rows.")
-    features = data.features.iloc[rows].reset_index(drop=True)
+    raw = data.features.iloc[rows].reset_index(drop=True)
+    scaling = MinMaxScaling.fit(raw)
+    features = pd.DataFrame(scaling.transform(raw), columns=raw.columns)
     prices = pd.DataFrame({"close": stitched_closes(closes, rows)})
     seed = model.seed if settings.seed is None else settings.seed
     environment = SwingTradingEnv(
@@ -241,11 +269,11 @@ def train_ppo_member(
         device=settings.device or model.device,
     )
     agent.learn(total_timesteps=settings.total_timesteps)
-    return PPOVoteMember(agent, settings, features.shape[1], str(agent.device.type))
+    return PPOVoteMember(agent, settings, scaling, str(agent.device.type))
 
 
 def load_ppo_member(
-    path: Path, settings: PPOMemberSettings, feature_count: int, device: str
+    path: Path, settings: PPOMemberSettings, scaling: MinMaxScaling, device: str
 ) -> PPOVoteMember:
     """The saved agent on the device resolved now (a CUDA-trained agent reloads on a CPU box)."""
     from stable_baselines3 import PPO
@@ -254,4 +282,4 @@ def load_ppo_member(
 
     used = resolve_device(settings.device or device, "SwingEnsemble ppo member")
     agent = PPO.load(str(path), device=used)
-    return PPOVoteMember(agent, settings, feature_count, used)
+    return PPOVoteMember(agent, settings, scaling, used)

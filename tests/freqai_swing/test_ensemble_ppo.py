@@ -60,6 +60,7 @@ class AgentLog:
 
     trained: list[npt.NDArray[np.int64]] = field(default_factory=list)
     predicted: list[list[npt.NDArray[np.int64]]] = field(default_factory=list)
+    members: list[ppo_member.PPOVoteMember] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +87,7 @@ def trained(window: Window) -> tuple[SwingEnsemble, AgentLog]:
     def recording_trainer(data, closes, settings, model):
         log.trained.append(np.union1d(data.split.fit_rows, data.split.validation_rows))
         member = real_trainer(data, closes, settings, model)
+        log.members.append(member)
         calls: list[npt.NDArray[np.int64]] = []
         log.predicted.append(calls)
         real_predict = member.predict_proba
@@ -130,13 +132,17 @@ def test_ppo_votes_only_on_fold_rows_its_agent_never_trained_on(trained, window)
     # the final agent: the whole window, no vote during training
     assert np.array_equal(log.trained[0], everything) and log.predicted[0] == []
     assert len(log.trained) == FOLDS + 1
-    for fold, trained_rows, predicted in zip(
-        folds, log.trained[1:], log.predicted[1:], strict=True
+    features = window.data.features
+    for fold, trained_rows, predicted, member in zip(
+        folds, log.trained[1:], log.predicted[1:], log.members[1:], strict=True
     ):
         (voted,) = predicted
         assert np.array_equal(voted, fold.validation_rows), "it votes on its fold, only"
         assert np.array_equal(trained_rows, fold.fit_rows), "trained on the purged rows only"
         assert np.intersect1d(trained_rows, voted).size == 0
+        # its feature scaling too comes from its training rows, not from the fold's extremes
+        np.testing.assert_allclose(member.scaling.low, features.iloc[fold.fit_rows].min())
+        assert not np.allclose(member.scaling.low, features.min())
     # the agent's vote earns a learned weight like the boosters' (non-negative, summing to 1)
     assert set(ensemble.weights) == {"xgboost", "lightgbm", "ppo"}
     assert all(weight >= 0 for weight in ensemble.weights.values())

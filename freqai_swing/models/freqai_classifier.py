@@ -145,7 +145,7 @@ class SwingEnsembleModel(SwingBoostingClassifier):
     """FreqAI classifier over :class:`~freqai_swing.models.ensemble.SwingEnsemble`.
 
     The learned member weights go back to the strategy as ``ensemble_weight_<member>``
-    columns (declare them in ``extra_returns_per_train``). A member file that is missing or
+    columns (FreqAI's ``extra_returns_per_train``; a member's key missing there is added). A member file that is missing or
     corrupt on reload withholds the prediction (``do_predict`` 0) with an error line, instead
     of stopping the bot.
     """
@@ -155,6 +155,11 @@ class SwingEnsembleModel(SwingBoostingClassifier):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._training_closes: pd.Series | None = None
+        # FreqAI's live loop writes each extra return into a column made from the declared
+        # keys and fails on an undeclared one; declare every member's weight.
+        returns = self.freqai_info.setdefault("extra_returns_per_train", {})
+        for member in self.swing.ensemble.members:
+            returns.setdefault(f"ensemble_weight_{member.name}", 0.0)
         ppo = next((m for m in self.swing.ensemble.members if m.name == "ppo"), None)
         if ppo is not None:
             window = int(ppo.parameters.get("window", 1))

@@ -101,3 +101,25 @@ def test_freqai_reload_predicts_with_the_agent_and_a_corrupt_agent_withholds(
     assert (do_predict == 0).all(), "never a prediction from a damaged ensemble"
     assert prediction[["down", "flat", "up"]].isna().all().all()
     assert member.name in caplog.text
+
+
+def test_the_model_declares_the_agent_weight_and_widens_live_predictions(tmp_path: Path) -> None:
+    """Without ``config/ensemble-ppo.json``'s declaration FreqAI's live loop would fail."""
+    from freqtrade.configuration import Configuration
+    from freqtrade.resolvers.freqaimodel_resolver import FreqaiModelResolver
+
+    from tests.conftest import REPO_ROOT
+
+    config = Configuration.from_files(
+        [str(CONFIG_DIR / "base.json"), str(CONFIG_DIR / "freqai.json")]
+    )
+    config["swing"]["ensemble"] = SMALL["swing"]["ensemble"]
+    config.update(
+        freqaimodel="SwingEnsembleClassifier",
+        freqaimodel_path=str(REPO_ROOT / "freqaimodels"),
+        user_data_dir=tmp_path,
+    )
+    assert "ensemble_weight_ppo" not in config["freqai"]["extra_returns_per_train"]
+    model = FreqaiModelResolver.load_freqaimodel(config)
+    assert config["freqai"]["extra_returns_per_train"]["ensemble_weight_ppo"] == 0.0
+    assert model.CONV_WIDTH == TINY_PPO["window"]

@@ -257,3 +257,19 @@ def test_ppo_member_settings_are_validated_and_off_by_default() -> None:
         load_swing_settings(
             {"swing": {"ensemble": {"members": [{"name": "ppo", "enabled": False}]}}}
         )
+
+
+def test_same_seed_same_agent_votes(window) -> None:
+    """Retraining a fold's agent with the same seed gives the same votes (CPU)."""
+    fold = purged_folds(window.dates, FOLDS, HORIZON, HORIZON, HOUR)[0]
+    data = window.data
+    fold_data = TrainingSet(data.features, data.labels, data.weights, fold)
+    settings = ppo_member.ppo_member_settings({**TINY_PPO, "total_timesteps": 256, "seed": 5})
+    first, second = (
+        ppo_member.train_ppo_member(fold_data, window.closes, settings, SETTINGS) for _ in range(2)
+    )
+    rows = data.features.iloc[fold.validation_rows]
+    np.testing.assert_array_equal(first.actions(rows), second.actions(rows))
+    for name, weight in first.agent.policy.state_dict().items():
+        other = second.agent.policy.state_dict()[name]
+        assert np.array_equal(weight.cpu().numpy(), other.cpu().numpy()), name

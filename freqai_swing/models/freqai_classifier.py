@@ -145,9 +145,9 @@ class SwingEnsembleModel(SwingBoostingClassifier):
     """FreqAI classifier over :class:`~freqai_swing.models.ensemble.SwingEnsemble`.
 
     The learned member weights go back to the strategy as ``ensemble_weight_<member>``
-    columns (FreqAI's ``extra_returns_per_train``; a member's key missing there is added). A member file that is missing or
-    corrupt on reload withholds the prediction (``do_predict`` 0) with an error line, instead
-    of stopping the bot.
+    columns (FreqAI's ``extra_returns_per_train``; a member's key missing there is added). A
+    member file that is missing or corrupt on reload withholds the prediction (``do_predict``
+    0) with an error line, instead of stopping the bot.
     """
 
     booster_name = "ensemble"

@@ -1,11 +1,13 @@
 """The PPO agent of :mod:`freqai_swing.rl` as an ensemble member whose action is a class vote.
 
-The agent is trained, exactly as ``SwingPPO`` is, on the bundle's 7-action
-:class:`~freqai_swing.rl.environment.SwingTradingEnv` over the ensemble's own (scaled) features
-and the candles' closes, but only on the rows it is given: a fold's purged training rows for its
-out-of-fold votes, the whole window for the final member. Where those rows are not contiguous
-(the rows before and after a validation fold), the closes are stitched so that the step across
-the gap has no price move: the agent never sees a price of the fold it will vote on.
+The agent is ``SwingPPO``'s (the same environment, the bundle's 7-action
+:class:`~freqai_swing.rl.environment.SwingTradingEnv`, the same PPO settings, seeding and device
+choice), trained over the ensemble's own features (rescaled on its training rows, see
+:class:`MinMaxScaling`) and the candles' closes, but only on the rows it is given: a fold's
+purged training rows for its out-of-fold votes, the whole window for the final member. Where
+those rows are not contiguous (the rows before and after a validation fold), the closes are
+stitched so that the step across the gap has no price move: the agent never sees a price of the
+fold it will vote on.
 
 The vote: the agent is shown each row's feature window with a *probe* account (half invested at
 cost, ``probe_exposure``) and its deterministic action becomes a class, buying → ``up``, selling

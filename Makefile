@@ -34,6 +34,7 @@ bench: setup
 	$(BIN)/python -m tooling.bench.retrain
 	$(BIN)/python -m tooling.bench.rl_env
 	$(BIN)/python -m tooling.bench.export
+	$(BIN)/python -m tooling.bench.ensemble_ppo
 
 # Walk-forward evaluation of every runner (EVALUATE_ARGS, e.g. --datadir ../shared/data/binance).
 EVALUATE_ARGS ?=

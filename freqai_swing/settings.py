@@ -63,6 +63,23 @@ _REGIME_SCHEMA: Final[dict[str, Any]] = {
 
 _BOOSTER_NAMES: Final[tuple[str, ...]] = ("xgboost", "lightgbm")
 
+#: ``parameters`` of the optional ``ppo`` member (see ``freqai_swing.models.ppo_member``).
+_PPO_MEMBER_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "total_timesteps": {"type": "integer", "minimum": 1},
+        "window": {"type": "integer", "minimum": 1, "maximum": 200},
+        "seed": {"type": ["integer", "null"], "minimum": 0},
+        "device": {"enum": ["auto", "cpu", "cuda", None]},
+        "vote_smoothing": {"type": "number", "minimum": 0, "maximum": 1},
+        "probe_exposure": {"type": "number", "minimum": 0, "maximum": 1},
+        "fee": {"type": "number", "minimum": 0, "exclusiveMaximum": 0.1},
+        "reward": {"type": "object"},
+        "ppo": {"type": "object"},
+    },
+}
+
 _ENSEMBLE_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
     "additionalProperties": False,
@@ -75,9 +92,12 @@ _ENSEMBLE_SCHEMA: Final[dict[str, Any]] = {
                 "additionalProperties": False,
                 "required": ["name"],
                 "properties": {
-                    "name": {"enum": list(_BOOSTER_NAMES)},
+                    "name": {"enum": [*_BOOSTER_NAMES, "ppo"]},
+                    "enabled": {"type": "boolean"},
                     "parameters": {"type": "object"},
                 },
+                "if": {"properties": {"name": {"const": "ppo"}}},
+                "then": {"properties": {"parameters": _PPO_MEMBER_SCHEMA}},
             },
         },
         "folds": {"type": "integer", "minimum": 2, "maximum": 20},
@@ -192,8 +212,9 @@ class EnsembleMember:
     """One member model of the ensemble and its own booster parameters.
 
     Attributes:
-        name: the booster (``xgboost`` or ``lightgbm``).
-        parameters: overrides of ``freqai.model_training_parameters.<name>`` for this member.
+        name: the booster (``xgboost`` or ``lightgbm``), or ``ppo`` for the RL agent.
+        parameters: overrides of ``freqai.model_training_parameters.<name>`` for this member
+            (for ``ppo``: its own block, see ``freqai_swing.models.ppo_member``).
     """
 
     name: str
@@ -344,10 +365,21 @@ def load_swing_settings(config: Mapping[str, Any]) -> SwingSettings:
 
 
 def _ensemble_settings(block: Mapping[str, Any]) -> EnsembleSettings:
-    members = block.get("members")
-    names = [member["name"] for member in members or ()]
+    listed = block.get("members")
+    names = [member["name"] for member in listed or ()]
     if len(set(names)) != len(names):
         raise SwingConfigError(f"swing.ensemble.members: each member once, got {names}")
+    members = [member for member in listed or () if member.get("enabled", True)]
+    if listed and not members:
+        raise SwingConfigError("swing.ensemble.members: no member is enabled")
+    for index, member in enumerate(listed or ()):
+        if member["name"] == "ppo" and member.get("enabled", True):
+            # imported here: the RL stack loads only when the agent is a member
+            from freqai_swing.models.ppo_member import ppo_member_settings
+
+            ppo_member_settings(
+                member.get("parameters", {}), where=f"swing.ensemble.members.{index}.parameters"
+            )
     return EnsembleSettings(
         members=(
             tuple(EnsembleMember(m["name"], dict(m.get("parameters", {}))) for m in members)

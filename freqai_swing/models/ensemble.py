@@ -7,6 +7,10 @@ the meta-learner's weights and the calibration are fitted on, so no part of the 
 fitted on a row that the same part later predicts. The final members are then trained on the
 whole window, as the single classifiers are, and saved as their boosters' own files next to
 FreqAI's model file, each with its SHA-256 so a corrupt file is caught on reload.
+
+The optional ``ppo`` member (:mod:`freqai_swing.models.ppo_member`) follows the same rule: one
+agent per fold trained on that fold's purged rows votes on the fold, and a final agent trained on
+the whole window is saved as its stable-baselines3 zip file with its hash.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from sklearn.isotonic import IsotonicRegression
 
 from freqai_swing.labels import CLASS_ORDER
 from freqai_swing.metrics import PROBABILITY_FLOOR, classification_metrics, log_loss
+from freqai_swing.models import ppo_member
 from freqai_swing.models.boosting import (
     FloatMatrix,
     LightGBMSwingModel,
@@ -50,7 +55,9 @@ MIN_FOLD_TRAINING_ROWS: Final = 200
 FloatVector = npt.NDArray[np.float64]
 Trainer = Callable[[TrainingSet, dict[str, Any], ModelSettings], SwingBoostedClassifier]
 TRAINERS: Final[dict[str, Trainer]] = {"xgboost": train_xgboost, "lightgbm": train_lightgbm}
-MEMBER_FILE_SUFFIX: Final[dict[str, str]] = {"xgboost": "json", "lightgbm": "txt"}
+MEMBER_FILE_SUFFIX: Final[dict[str, str]] = {"xgboost": "json", "lightgbm": "txt", "ppo": "zip"}
+#: Members trained by :mod:`freqai_swing.models.ppo_member`, not by a booster trainer.
+PPO_MEMBER: Final = "ppo"
 
 
 class EnsembleMemberError(RuntimeError):
@@ -512,6 +519,10 @@ class MemberFile:
     sha256: str
     best_iteration: int
     device: str
+    #: The ``ppo`` member's settings (its window and vote rule) and its feature scaling;
+    #: ``None`` for the boosters.
+    settings: ppo_member.PPOMemberSettings | None = None
+    scaling: ppo_member.MinMaxScaling | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -519,7 +530,9 @@ def _sha256(path: Path) -> str:
 
 
 def _save_booster(member: SwingBoostedClassifier, path: Path) -> None:
-    if isinstance(member, XGBoostSwingModel):
+    if isinstance(member, ppo_member.PPOVoteMember):
+        member.save(path)
+    elif isinstance(member, XGBoostSwingModel):
         member.booster.save_model(str(path))
     elif isinstance(member, LightGBMSwingModel):
         member.booster.save_model(str(path))
@@ -530,6 +543,12 @@ def _save_booster(member: SwingBoostedClassifier, path: Path) -> None:
 def _load_booster(
     record: MemberFile, path: Path, feature_names: list[str]
 ) -> SwingBoostedClassifier:
+    if record.name == PPO_MEMBER:
+        if record.settings is None or record.scaling is None:
+            raise EnsembleMemberError(f"Ensemble member ppo has no settings saved: {path}")
+        return ppo_member.load_ppo_member(  # type: ignore[return-value]
+            path, record.settings, record.scaling, record.device
+        )
     if record.name == "xgboost":
         return XGBoostSwingModel(
             xgb.Booster(model_file=str(path)), feature_names, record.best_iteration, record.device
@@ -550,7 +569,9 @@ class SwingEnsemble:
     feature_names: list[str]
     weights: dict[str, float]
     calibration: Calibrator
-    members: dict[str, SwingBoostedClassifier] = field(default_factory=dict)
+    members: dict[str, SwingBoostedClassifier | ppo_member.PPOVoteMember] = field(
+        default_factory=dict
+    )
     member_files: dict[str, MemberFile] = field(default_factory=dict)
     tuning: dict[str, TuningResult] = field(default_factory=dict)
     #: Out-of-fold metrics of each member, of the weighted mix and of the calibrated ensemble.
@@ -577,7 +598,13 @@ class SwingEnsemble:
             file_name = f"{prefix}_member_{name}.{MEMBER_FILE_SUFFIX[name]}"
             _save_booster(member, folder / file_name)
             self.member_files[name] = MemberFile(
-                name, file_name, _sha256(folder / file_name), member.best_iteration, member.device
+                name,
+                file_name,
+                _sha256(folder / file_name),
+                member.best_iteration,
+                member.device,
+                getattr(member, "settings", None),
+                getattr(member, "scaling", None),
             )
 
     def load_members(self, folder: Path) -> None:
@@ -594,7 +621,9 @@ class SwingEnsemble:
                 raise EnsembleMemberError(f"Ensemble member file altered or corrupt: {path}")
             try:
                 members[name] = _load_booster(record, path, self.feature_names)
-            except (xgb.core.XGBoostError, lgb.basic.LightGBMError, OSError) as error:
+            except EnsembleMemberError:
+                raise
+            except Exception as error:  # noqa: BLE001 - any unreadable file withholds, named
                 raise EnsembleMemberError(
                     f"Ensemble member file unreadable: {path}: {error}"
                 ) from error
@@ -625,6 +654,41 @@ class SwingEnsemble:
         return total
 
 
+def _train_ppo_member(
+    data: TrainingSet,
+    folds: Sequence[PurgedSplit],
+    member: EnsembleMember,
+    base_parameters: Mapping[str, Any],
+    settings: ModelSettings,
+    closes: npt.ArrayLike | None,
+) -> tuple[ppo_member.PPOVoteMember, FloatMatrix]:
+    """The final agent on the whole window and the fold agents' out-of-fold votes.
+
+    Not tuned by Optuna (one study would cost ``trials x folds`` agents); its parameters are
+    those of its block.
+    """
+    if closes is None or len(np.asarray(closes)) != len(data.labels):
+        raise ValueError("The ppo ensemble member needs one close per training row.")
+    member_settings = ppo_member.ppo_member_settings(member.parameters, base_parameters)
+
+    def trainer(
+        fold_data: TrainingSet, _parameters: dict[str, Any], model: ModelSettings
+    ) -> ppo_member.PPOVoteMember:
+        return ppo_member.train_ppo_member(fold_data, closes, member_settings, model)
+
+    every_row = PurgedSplit(np.arange(len(data.labels), dtype=np.int64), _NO_ROWS)
+    whole = TrainingSet(data.features, data.labels, data.weights, every_row)
+    final = trainer(whole, {}, settings)
+    votes = out_of_fold_probabilities(
+        trainer,  # type: ignore[arg-type]
+        data,
+        folds,
+        {},
+        settings,
+    )
+    return final, votes
+
+
 def _prior_log_loss(labels: npt.NDArray[np.int64]) -> float:
     counts = np.bincount(labels, minlength=len(CLASS_ORDER)) + 1.0
     return float(-np.log((counts / counts.sum())[labels]).mean())
@@ -643,18 +707,25 @@ def train_ensemble(
     candle_seconds: int,
     calibration: str,
     optuna_settings: OptunaSettings,
+    closes: npt.ArrayLike | None = None,
 ) -> SwingEnsemble:
     """Train the members, learn their weights and the calibration out of fold.
 
     ``data.split`` is the final members' early-stopping split (the window's purged tail);
-    the folds are the window cut in ``folds`` time blocks with purge and embargo.
+    the folds are the window cut in ``folds`` time blocks with purge and embargo. ``closes``
+    (one per row of ``data``) are the ``ppo`` member's prices; only that member needs them.
     """
     started = time.monotonic()
     fold_splits = purged_folds(dates, folds, purge_candles, embargo_candles, candle_seconds)
-    final: dict[str, SwingBoostedClassifier] = {}
+    final: dict[str, Any] = {}
     out_of_fold: dict[str, FloatMatrix] = {}
     tuning: dict[str, TuningResult] = {}
     for member in members:
+        if member.name == PPO_MEMBER:
+            final[member.name], out_of_fold[member.name] = _train_ppo_member(
+                data, fold_splits, member, base_parameters.get(PPO_MEMBER, {}), settings, closes
+            )
+            continue
         parameters = {**base_parameters.get(member.name, {}), **member.parameters}
         if optuna_settings.enabled:
             tuning[member.name] = tune_member(

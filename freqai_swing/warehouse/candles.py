@@ -73,19 +73,15 @@ def read_candles(candle_file: CandleFile, after: str | None) -> pa.Table:
     return table
 
 
-def keyed(table: pa.Table, candle_file: CandleFile) -> pa.Table:
-    """The candles with their key columns, as dictionary arrays (no per-row Python work)."""
-    indices = pa.array(np.zeros(table.num_rows, dtype=np.int32))
-    columns = {
-        "exchange": candle_file.exchange,
-        "pair": candle_file.pair,
-        "timeframe": candle_file.timeframe,
-        "candle_type": candle_file.candle_type,
-    }
-    for position, (name, value) in enumerate(columns.items()):
-        column = pa.DictionaryArray.from_arrays(indices, pa.array([value], pa.string()))
-        table = table.add_column(position, name, column)
-    return table
+def series_key(candle_file: CandleFile) -> tuple[str, str, str, str]:
+    """The file's series in ``candle_series``: exchange, pair, timeframe, candle type."""
+    return candle_file.exchange, candle_file.pair, candle_file.timeframe, candle_file.candle_type
+
+
+def with_series_id(table: pa.Table, series_id: int) -> pa.Table:
+    """The candles with their series id in front (no per-row Python work)."""
+    ids = pa.array(np.full(table.num_rows, series_id, dtype=np.int32))
+    return table.add_column(0, "series_id", ids)
 
 
 def last_date(table: pa.Table) -> str | None:

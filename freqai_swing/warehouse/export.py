@@ -29,15 +29,14 @@ import pyarrow as pa
 from freqai_swing.warehouse import backtests, candles, models, trade_db
 from freqai_swing.warehouse.errors import WarehouseInputError
 from freqai_swing.warehouse.performance import update_model_performance
-from freqai_swing.warehouse.schema import KEYS, TABLES, create_tables
+from freqai_swing.warehouse.schema import COUNTED_AS, KEYS, TABLES, create_tables
 
 logger = logging.getLogger(__name__)
 
 #: New candles only: an anti-join on the key stands in for an index on the largest table.
-OHLCV_INSERT = (
-    "INSERT INTO ohlcv SELECT i.exchange, i.pair, i.timeframe, i.candle_type, i.date, "  # noqa: S608
-    "i.open, i.high, i.low, i.close, i.volume FROM incoming i "
-    f"ANTI JOIN ohlcv USING ({', '.join(KEYS['ohlcv'])})"
+CANDLES_INSERT = (
+    "INSERT INTO candles SELECT i.series_id, i.date, i.open, i.high, i.low, i.close, i.volume "
+    "FROM incoming i ANTI JOIN candles USING (series_id, date)"
 )
 
 
@@ -277,11 +276,36 @@ def export_warehouse(
 
 
 def _counts(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows per table (one query per table: DuckDB plans a row of scalar subqueries 3x slower)."""
-    return {
-        table: int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
-        for table in TABLES
+    """Rows per relation (one query each: DuckDB plans a row of scalar subqueries 3x slower)."""
+    counts = {}
+    for table in TABLES:
+        query = f"SELECT count(*) FROM {COUNTED_AS.get(table, table)}"  # noqa: S608
+        (count,) = connection.execute(query).fetchall()[0]
+        counts[table] = int(count)
+    return counts
+
+
+def _series_ids(
+    connection: duckdb.DuckDBPyConnection, files: Sequence[candles.CandleFile]
+) -> dict[tuple[str, str, str, str], int]:
+    """The ``candle_series`` id of every file's series, adding the new series."""
+    known = {
+        (exchange, pair, timeframe, candle_type): int(series_id)
+        for series_id, exchange, pair, timeframe, candle_type in connection.execute(
+            "SELECT series_id, exchange, pair, timeframe, candle_type FROM candle_series"
+        ).fetchall()
     }
+    next_id = max(known.values(), default=0) + 1
+    new = []
+    for candle_file in files:
+        key = candles.series_key(candle_file)
+        if key not in known:
+            known[key] = next_id
+            new.append((next_id, *key))
+            next_id += 1
+    if new:
+        connection.executemany("INSERT INTO candle_series VALUES (?, ?, ?, ?, ?)", new)
+    return known
 
 
 def _export_candles(
@@ -295,18 +319,22 @@ def _export_candles(
     files = candles.find_candle_files(datadir)
     task = progress.add_task("candles", total=len(files))
     tables, read = [], []
+    series = None
     for candle_file in files:
         if log.unchanged(candle_file.path):
             summary.files_unchanged += 1
         else:
+            if series is None:
+                series = _series_ids(connection, files)
             table = candles.read_candles(candle_file, log.watermark(candle_file.path))
-            tables.append(candles.keyed(table, candle_file))
+            series_id = series[candles.series_key(candle_file)]
+            tables.append(candles.with_series_id(table, series_id))
             read.append((candle_file, table))
         progress.advance(task)
     if tables:
         connection.register("incoming", pa.concat_tables(tables))
         try:
-            connection.execute(OHLCV_INSERT)
+            connection.execute(CANDLES_INSERT)
         finally:
             connection.unregister("incoming")
     for candle_file, table in read:

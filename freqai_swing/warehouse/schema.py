@@ -2,9 +2,15 @@
 
 Every table has a unique key (``KEYS``), so that an export inserting the same source twice adds
 nothing and a source that changed replaces its own rows. All but ``ohlcv`` hold it as their
-primary key (``INSERT OR IGNORE`` / ``INSERT OR REPLACE``). ``ohlcv``, by far the largest table,
-is bulk-loaded: an index would double its load time, so its key is kept by inserting with an
-anti-join on the key (and candle files with repeated dates are refused).
+primary key (``INSERT OR IGNORE`` / ``INSERT OR REPLACE``).
+
+``ohlcv``, by far the largest relation, is a view over two storage tables: ``candle_series``
+(one row per exchange, pair, timeframe and candle type, with a small integer id) and
+``candles`` (the id, the date and the prices). Four text columns repeated on every candle
+cost DuckDB more than the prices themselves to insert and to store; the view gives queries the
+wide rows. ``candles`` is bulk-loaded without an index (one would double its load time): its
+key is kept by inserting with an anti-join on ``(series_id, date)``, and candle files with
+repeated dates are refused.
 All timestamps are UTC, stored as DuckDB ``TIMESTAMP`` (no time-zone extension needed).
 """
 
@@ -12,17 +18,33 @@ from __future__ import annotations
 
 from typing import Final
 
-#: Table name -> DDL. Order matters only for readability.
-TABLES: Final[dict[str, str]] = {
-    "ohlcv": """
-        CREATE TABLE IF NOT EXISTS ohlcv (
+#: The storage behind the ``ohlcv`` view (created first; not exported on their own).
+STORAGE_TABLES: Final[dict[str, str]] = {
+    "candle_series": """
+        CREATE TABLE IF NOT EXISTS candle_series (
+            series_id INTEGER NOT NULL,
             exchange VARCHAR NOT NULL,
             pair VARCHAR NOT NULL,
             timeframe VARCHAR NOT NULL,
             candle_type VARCHAR NOT NULL,
+            PRIMARY KEY (series_id),
+            UNIQUE (exchange, pair, timeframe, candle_type)
+        )""",
+    "candles": """
+        CREATE TABLE IF NOT EXISTS candles (
+            series_id INTEGER NOT NULL,
             date TIMESTAMP NOT NULL,
             open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE
         )""",
+}
+
+#: Relation name -> DDL: what users query and what Parquet export writes.
+TABLES: Final[dict[str, str]] = {
+    "ohlcv": """
+        CREATE VIEW IF NOT EXISTS ohlcv AS
+        SELECT s.exchange, s.pair, s.timeframe, s.candle_type,
+               c.date, c.open, c.high, c.low, c.close, c.volume
+        FROM candles c JOIN candle_series s USING (series_id)""",
     "model_versions": """
         CREATE TABLE IF NOT EXISTS model_versions (
             identifier VARCHAR NOT NULL,
@@ -170,7 +192,7 @@ TABLES: Final[dict[str, str]] = {
         )""",
 }
 
-#: Each table's unique key (its primary key above, except for ``ohlcv``).
+#: Each relation's unique key (its primary key above, except for the ``ohlcv`` view).
 KEYS: Final[dict[str, tuple[str, ...]]] = {
     "ohlcv": ("exchange", "pair", "timeframe", "candle_type", "date"),
     "model_versions": ("identifier", "pair", "trained_at"),
@@ -186,10 +208,36 @@ KEYS: Final[dict[str, tuple[str, ...]]] = {
 MODEL_STATUSES: Final = ("testing", "production", "retired")
 
 
+#: What counts the rows of a relation cheaply (the view's rows are its storage's).
+COUNTED_AS: Final[dict[str, str]] = {"ohlcv": "candles"}
+
+
 def create_tables(connection) -> None:  # noqa: ANN001 - duckdb.DuckDBPyConnection
-    """Create every missing table (an existing warehouse keeps its rows)."""
+    """Create every missing table and view (an existing warehouse keeps its rows)."""
+    for ddl in STORAGE_TABLES.values():
+        connection.execute(ddl)
+    _migrate_wide_ohlcv(connection)
     for ddl in TABLES.values():
         connection.execute(ddl)
+
+
+def _migrate_wide_ohlcv(connection) -> None:  # noqa: ANN001 - duckdb.DuckDBPyConnection
+    """Move the candles of a warehouse written before the view (``ohlcv`` as a wide table)."""
+    kind = connection.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = 'ohlcv'"
+    ).fetchall()
+    if not kind or kind[0][0] != "BASE TABLE":
+        return
+    connection.execute(
+        "INSERT INTO candle_series SELECT row_number() OVER (ORDER BY exchange, pair, timeframe,"
+        " candle_type)::INTEGER, exchange, pair, timeframe, candle_type FROM (SELECT DISTINCT"
+        " exchange, pair, timeframe, candle_type FROM ohlcv)"
+    )
+    connection.execute(
+        "INSERT INTO candles SELECT s.series_id, o.date, o.open, o.high, o.low, o.close, o.volume"
+        " FROM ohlcv o JOIN candle_series s USING (exchange, pair, timeframe, candle_type)"
+    )
+    connection.execute("DROP TABLE ohlcv")
 
 
 def model_version_name(identifier: str, trained_at_unix: int) -> str:

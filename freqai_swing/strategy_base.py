@@ -105,7 +105,8 @@ class SwingFreqaiStrategyBase(RiskManagedStrategy):
         apply_identifier(config)
 
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
-        """Dry and live runs: the bundle's operator messages (see freqai_swing.notifications)."""
+        """The risk layer's pauses, then (dry and live runs) the bundle's operator messages."""
+        super().bot_loop_start(current_time, **kwargs)
         if self.dp is None or self.dp.runmode not in (RunMode.DRY_RUN, RunMode.LIVE):
             return
         if not hasattr(self, "_notifier"):

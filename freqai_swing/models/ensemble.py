@@ -329,6 +329,11 @@ def drawn_trials(name: str, trials: int, seed: int) -> list[dict[str, Any]]:
     Drawn up front, so trial ``k`` gets the same parameters whichever worker runs it and
     whenever; the draws do not look at any loss.
     """
+    return [parameters for parameters, _ in _draws(name, trials, seed)]
+
+
+def _draws(name: str, trials: int, seed: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The drawn parameter sets with their Optuna distributions (to record finished trials)."""
     import warnings
 
     import optuna
@@ -343,7 +348,7 @@ def drawn_trials(name: str, trials: int, seed: int) -> list[dict[str, Any]]:
     for _ in range(trials):
         trial = draft.ask()
         _search_space(name, trial)
-        drawn.append(dict(trial.params))
+        drawn.append((dict(trial.params), dict(trial.distributions)))
         draft.tell(trial, 0.0)
     return drawn
 
@@ -364,26 +369,46 @@ def _study_worker(
     folds: Sequence[PurgedSplit],
     parameters: Mapping[str, Any],
     settings: ModelSettings,
-    trials: int,
+    draws: Sequence[int],
+    seed: int,
     timeout_seconds: float,
 ) -> int:
-    """One worker process: joins the shared study and runs its share of the queued trials."""
+    """One worker process: runs its own draws and records each as a finished trial.
+
+    Each worker evaluates a fixed list of draw numbers and *adds* the finished trial to the
+    shared study. Optuna's queue of waiting trials is not used: two processes can pop the same
+    waiting trial from an RDB storage and the second fails on telling it
+    (``UpdateFinishedTrialError``).
+    """
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.load_study(
-        study_name=study_name,
-        storage=_storage(url),
-        pruner=optuna.pruners.NopPruner(),
-    )
+    study = optuna.load_study(study_name=study_name, storage=_storage(url))
     objective = _fold_objective(name, data, folds, parameters, settings, prune=False)
-    study.optimize(objective, n_trials=trials, timeout=timeout_seconds)
-    return trials
+    drawn = _draws(name, max(draws) + 1, seed) if draws else []
+    started = time.monotonic()
+    done = 0
+    for draw in draws:
+        if time.monotonic() - started > timeout_seconds:
+            break
+        trial_parameters, distributions = drawn[draw]
+        fixed = optuna.trial.FixedTrial(trial_parameters, number=draw)
+        value = objective(fixed)
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=trial_parameters,
+                distributions=distributions,
+                value=value,
+                user_attrs={**fixed.user_attrs, "draw": draw},
+            )
+        )
+        done += 1
+    return done
 
 
-def _worker_shares(trials: int, workers: int) -> list[int]:
-    """Trials per worker, together exactly the budget, so no worker asks for an extra one."""
-    shares = [trials // workers + (1 if k < trials % workers else 0) for k in range(workers)]
+def _worker_draws(trials: int, workers: int) -> list[list[int]]:
+    """Draw numbers per worker (round robin), together exactly the budget."""
+    shares = [list(range(worker, trials, workers)) for worker in range(workers)]
     return [share for share in shares if share]
 
 
@@ -395,8 +420,13 @@ def _run_shared_study(
     settings: ModelSettings,
     budget: OptunaSettings,
     storage_url: str,
-) -> Any:
-    """The ``qmc`` study: queue the drawn trials in the storage, let the workers run them."""
+) -> _ReadStudy:
+    """The ``qmc`` study in RDB storage: each worker runs its draws and records them.
+
+    Trials are numbered by their draw (``user_attrs["draw"]``), not by the order they reached
+    the storage, and the best is the lowest loss with the lowest draw first among ties, as
+    the serial study picks it: the result does not depend on which worker finished first.
+    """
     import multiprocessing
     import uuid
     from concurrent.futures import ProcessPoolExecutor
@@ -404,24 +434,16 @@ def _run_shared_study(
     import optuna
 
     study_name = f"freqai-swing-{name}-{uuid.uuid4().hex[:12]}"
-    study = optuna.create_study(
-        study_name=study_name,
-        storage=_storage(storage_url),
-        direction="minimize",
-        pruner=optuna.pruners.NopPruner(),
-    )
-    # trial numbers are given at queueing time: trial k always gets draw k
-    for trial_parameters in drawn_trials(name, budget.trials, budget.seed):
-        study.enqueue_trial(trial_parameters)
+    optuna.create_study(study_name=study_name, storage=_storage(storage_url), direction="minimize")
     arguments = (storage_url, study_name, name, data, folds, parameters, settings)
-    shares = _worker_shares(budget.trials, budget.workers)
+    shares = _worker_draws(budget.trials, budget.workers)
     if len(shares) == 1:
-        _study_worker(*arguments, shares[0], budget.timeout_seconds)
+        _study_worker(*arguments, shares[0], budget.seed, budget.timeout_seconds)
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(len(shares), mp_context=context) as pool:
             futures = [
-                pool.submit(_study_worker, *arguments, share, budget.timeout_seconds)
+                pool.submit(_study_worker, *arguments, share, budget.seed, budget.timeout_seconds)
                 for share in shares
             ]
             for future in futures:
@@ -429,7 +451,14 @@ def _run_shared_study(
     logger.info(
         "Optuna %s: study %s in %s, %d worker(s).", name, study_name, storage_url, len(shares)
     )
-    return optuna.load_study(study_name=study_name, storage=_storage(storage_url))
+    trials = optuna.load_study(study_name=study_name, storage=_storage(storage_url)).trials
+    for trial in trials:
+        trial.number = int(trial.user_attrs["draw"])
+    trials.sort(key=lambda trial: trial.number)
+    if not trials:
+        raise ValueError(f"Optuna {name}: no trial finished within the time budget")
+    best = min(trials, key=lambda trial: (trial.value, trial.number))
+    return _ReadStudy(trials, dict(best.params), float(best.value))
 
 
 def tune_member(
@@ -443,8 +472,9 @@ def tune_member(
     """A seeded, budgeted Optuna study of one member on the purged folds.
 
     ``tpe``: an adaptive TPE study with median pruning, in this process. ``qmc``: the
-    parameters of every trial drawn up front and queued in an RDB study that ``workers``
-    processes share (in memory for one worker without ``storage``); no pruning, since a
+    parameters of every trial drawn up front; ``workers`` processes each run their own draws
+    and record them in one RDB study (in memory for one worker without ``storage``); no
+    pruning, since a
     median pruner's verdict depends on which trials happened to finish first. With a trial
     budget (no timeout hit) the ``qmc`` result is the same for any number of workers.
     """
@@ -466,11 +496,8 @@ def tune_member(
     elif budget.storage or budget.workers > 1:
         with tempfile.TemporaryDirectory(prefix="freqai-swing-optuna-") as folder:
             url = budget.storage or f"sqlite:///{Path(folder) / 'optuna.db'}"
+            # read into memory: a temporary database is gone after this block
             study = _run_shared_study(name, data, folds, parameters, settings, budget, url)
-            finished = list(study.trials)
-            best_params, best_value = study.best_params, study.best_value
-            # the temporary database is gone after this block; keep what was read from it
-            study = _ReadStudy(finished, best_params, best_value)
     else:
         study = optuna.create_study(direction="minimize", pruner=optuna.pruners.NopPruner())
         for trial_parameters in drawn_trials(name, budget.trials, budget.seed):

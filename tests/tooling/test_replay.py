@@ -147,6 +147,69 @@ def test_a_process_on_the_replay_clock_sees_the_replayed_time(replay: LocalExcha
     assert seen.year == 2024
 
 
+THREADED_CLOCK_PROBE = """
+import sys, threading, time
+seconds, first_jump, results = float(sys.argv[1]), float(sys.argv[2]), []
+def probe():
+    end, calls, leaks, seen_jump = time.monotonic() + seconds, 0, 0, None
+    started, before = time.monotonic(), time.time()
+    while time.monotonic() < end:
+        now = time.time()
+        calls += 1
+        leaks += now > 1.75e9  # real time (after 2025-06) instead of the replayed 2024
+        if seen_jump is None and now - before > first_jump / 2:
+            seen_jump = time.monotonic() - started
+    results.append((calls, leaks, seen_jump))
+threads = [threading.Thread(target=probe) for _ in range(4)]
+[thread.start() for thread in threads]
+[thread.join() for thread in threads]
+print(repr(results))
+"""
+
+
+def test_a_threaded_process_never_sees_the_real_time_and_sees_each_jump_within_a_second(
+    tmp_path: Path,
+) -> None:
+    """Four threads read the clock while the exchange jumps it every 0.5 s. libfaketime read
+    the clock file on every call at first; with several threads the real time then leaked
+    through about once in 4,000 calls (a bot stored a 2026 heartbeat and stopped logging)."""
+    import ast
+    import threading
+
+    from tooling.local_exchange import write_clock_file
+
+    step = 0.5
+    clock = ReplayClock(parse_replay_start(START), step, now_ms())
+    clock_file = tmp_path / "clock"
+    write_clock_file(clock_file, clock)
+    stop = threading.Event()
+
+    def keep() -> None:
+        while not stop.wait(step / 5):  # rewrites between the jumps too, as a loaded writer may
+            write_clock_file(clock_file, clock)
+
+    writer = threading.Thread(target=keep, daemon=True)
+    writer.start()
+    try:
+        output = subprocess.run(
+            [sys.executable, "-c", THREADED_CLOCK_PROBE, "4", str(HOUR_MS / 1000)],
+            env=replay_environment(clock_file, dict(os.environ)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+    finally:
+        stop.set()
+        writer.join()
+    results = ast.literal_eval(output.strip())
+    assert len(results) == 4
+    for calls, leaks, seen_jump in results:
+        assert calls > 1000
+        assert leaks == 0
+        assert seen_jump is not None and seen_jump < step + 1.2
+
+
 @pytest.mark.slow
 def test_offline_command_runs_freqtrade_on_the_replayed_clock(tmp_path: Path) -> None:
     """``freqai-swing offline --replay-start``: freqtrade's "now" is the replayed one."""

@@ -40,7 +40,8 @@ def replay_environment(clock_file: Path, base: dict[str, str] | None = None) -> 
     preload = [part for part in environment.get("LD_PRELOAD", "").split(":") if part]
     environment["LD_PRELOAD"] = ":".join([str(library / "libfaketime.so.1"), *preload])
     environment["FAKETIME_TIMESTAMP_FILE"] = str(Path(clock_file).resolve())
-    # Re-read the clock file at most once a second: a jump is seen within 1 s. Reading it on
+    # Re-read the clock file when the cached value is over a second old (the age is counted in
+    # whole seconds): a jump is seen within about 2 s. Reading it on
     # every call (FAKETIME_NO_CACHE) made each clock call a file read and, with several
     # threads, let the real time through now and then (about 1 call in 4,000 in
     # tests/tooling/test_replay.py's probe): a bot then stored a time two years ahead.

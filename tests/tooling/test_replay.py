@@ -167,7 +167,7 @@ print(repr(results))
 """
 
 
-def test_a_threaded_process_never_sees_the_real_time_and_sees_each_jump_within_a_second(
+def test_a_threaded_process_never_sees_the_real_time_and_sees_each_jump_within_two_seconds(
     tmp_path: Path,
 ) -> None:
     """Four threads read the clock while the exchange jumps it every 0.5 s. libfaketime read
@@ -207,7 +207,8 @@ def test_a_threaded_process_never_sees_the_real_time_and_sees_each_jump_within_a
     for calls, leaks, seen_jump in results:
         assert calls > 1000
         assert leaks == 0
-        assert seen_jump is not None and seen_jump < step + 1.2
+        # libfaketime checks its cache's age in whole seconds: a jump shows within about 2 s
+        assert seen_jump is not None and seen_jump < step + 2.5
 
 
 @pytest.mark.slow

@@ -362,6 +362,21 @@ def reliability_figure(connection: duckdb.DuckDBPyConnection) -> go.Figure:
     return figure
 
 
+def _decisions(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The self-training registry's decision log (``selftrain_decisions``), newest first; empty
+    when no selftrain run has written to this warehouse."""
+    exists = connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'selftrain_decisions'"
+    ).fetchall()[0][0]
+    if not exists:
+        return pd.DataFrame(columns=["decided_at", "kind", "version_id", "champion_id", "message"])
+    return _query(
+        connection,
+        "SELECT decided_at, kind, version_id, champion_id, message, figures "
+        "FROM selftrain_decisions ORDER BY decided_at DESC, decision_id DESC",
+    )
+
+
 def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
     numbers = frame.select_dtypes("number").columns
     return frame.assign(**{column: frame[column].round(4) for column in numbers})
@@ -409,6 +424,11 @@ def build_figures(warehouse: Path, source: str | None = None) -> list[Section]:
             ],
             Section("Model versions", model_versions_figure(connection)),
             Section("Model performance", table=_rounded(performance)),
+            Section(
+                "Self-training decisions",
+                table=_decisions(connection),
+                note="promotions, challengers kept out and rollbacks of freqai-swing selftrain",
+            ),
             Section("Backtest runs", table=_rounded(runs)),
             Section("Feature importances", importance_figure(connection)),
             Section("Reliability", reliability_figure(connection)),

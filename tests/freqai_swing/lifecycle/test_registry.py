@@ -215,3 +215,10 @@ def test_statuses_reach_the_warehouse_as_registry_decisions(tmp_path: Path) -> N
             "SELECT kind, version_id FROM selftrain_decisions ORDER BY decision_id"
         ).fetchall()
     assert kinds[-2:] == [("promote", version(1).version_id), ("rollback", version(0).version_id)]
+    # and the report shows them
+    from freqai_swing.report.html import build_figures
+
+    (section,) = [s for s in build_figures(warehouse) if s.title == "Self-training decisions"]
+    assert section.table is not None
+    assert list(section.table["kind"][:2]) == ["rollback", "promote"]
+    assert list(section.table["message"][:2]) == ["rollback", "better"]

@@ -208,6 +208,15 @@ KEYS: Final[dict[str, tuple[str, ...]]] = {
 MODEL_STATUSES: Final = ("testing", "production", "retired")
 
 
+#: ``ohlcv`` as the warehouse first stored it: one wide table with the four key columns on every
+#: candle. Such a table is migrated by :func:`create_tables`; the export benchmark loads it too.
+WIDE_OHLCV: Final = """
+    CREATE TABLE ohlcv (
+        exchange VARCHAR NOT NULL, pair VARCHAR NOT NULL, timeframe VARCHAR NOT NULL,
+        candle_type VARCHAR NOT NULL, date TIMESTAMP NOT NULL,
+        open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE
+    )"""
+
 #: What counts the rows of a relation cheaply (the view's rows are its storage's).
 COUNTED_AS: Final[dict[str, str]] = {"ohlcv": "candles"}
 

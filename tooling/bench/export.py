@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 
 from freqai_swing.warehouse import ExportSources, candles, export_warehouse
+from freqai_swing.warehouse.schema import WIDE_OHLCV
 from tooling.offline import DEFAULT_DATADIR
 
 GOAL = 0.5
@@ -39,15 +40,6 @@ def duckdb_direct(files: list[Path], database: Path) -> tuple[int, float]:
     connection.execute("CHECKPOINT")
     connection.close()
     return int(rows), time.perf_counter() - started
-
-
-#: One wide table with the four key columns on every candle (the warehouse's first layout).
-WIDE_OHLCV = """
-    CREATE TABLE ohlcv (
-        exchange VARCHAR NOT NULL, pair VARCHAR NOT NULL, timeframe VARCHAR NOT NULL,
-        candle_type VARCHAR NOT NULL, date TIMESTAMP NOT NULL,
-        open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE
-    )"""
 
 
 def duckdb_keyed(files: list[Path], database: Path) -> tuple[int, float]:

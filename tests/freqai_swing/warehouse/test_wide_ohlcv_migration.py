@@ -8,14 +8,8 @@ import duckdb
 import pandas as pd
 
 from freqai_swing.warehouse import ExportSources, export_warehouse
+from freqai_swing.warehouse.schema import WIDE_OHLCV
 from tests.conftest import SAMPLE_DATADIR
-
-WIDE_OHLCV = """
-    CREATE TABLE ohlcv (
-        exchange VARCHAR NOT NULL, pair VARCHAR NOT NULL, timeframe VARCHAR NOT NULL,
-        candle_type VARCHAR NOT NULL, date TIMESTAMP NOT NULL,
-        open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE
-    )"""
 
 
 def test_wide_ohlcv_rows_move_into_the_series_tables_without_loss(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 
 from freqai_swing.labels import LabelConfig
 from freqai_swing.lifecycle.config import SELFTRAIN_SCHEMA, SelfTrainSettings, selftrain_settings
+from freqai_swing.portfolio.settings import PORTFOLIO_SCHEMA, PortfolioSettings, portfolio_settings
 from freqai_swing.risk import RISK_SCHEMA, RiskSettings
 
 DeviceRequest = Literal["auto", "cpu", "cuda"]
@@ -133,6 +134,7 @@ SWING_SCHEMA: Final[dict[str, Any]] = {
         "risk": RISK_SCHEMA,
         "ensemble": _ENSEMBLE_SCHEMA,
         "selftrain": SELFTRAIN_SCHEMA,
+        "portfolio": PORTFOLIO_SCHEMA,
         "market_pair": {"type": "string", "pattern": "^[A-Z0-9]+/[A-Z0-9]+$"},
         "feature_families": {
             "type": "array",
@@ -280,6 +282,7 @@ class SwingSettings:
     risk: RiskSettings = field(default_factory=RiskSettings)
     ensemble: EnsembleSettings = field(default_factory=EnsembleSettings)
     selftrain: SelfTrainSettings = field(default_factory=SelfTrainSettings)
+    portfolio: PortfolioSettings = field(default_factory=PortfolioSettings)
     market_pair: str = "BTC/USDT"
     feature_families: tuple[str, ...] = (
         "trend",
@@ -359,6 +362,7 @@ def load_swing_settings(config: Mapping[str, Any]) -> SwingSettings:
         regime_filter=RegimeSettings(**block.get("regime_filter", {})),
         risk=RiskSettings(**block.get("risk", {})),
         selftrain=selftrain_settings(block.get("selftrain")),
+        portfolio=portfolio_settings(block.get("portfolio")),
         market_pair=block.get("market_pair", "BTC/USDT"),
         feature_families=tuple(families) if families else SwingSettings().feature_families,
     )

@@ -1,0 +1,302 @@
+"""The portfolio strategy's Freqtrade side: columns, entries and exits, sizing, rebalancing.
+
+Every 1h row gets the pair's trend score, its sizing volatility, the regime gate and its raw
+weight (:mod:`.signals`, :mod:`.weights`), all from closed candles. Orders happen only after a
+decision row (the 23:00 candle for daily decisions):
+
+* a pair whose raw weight turns positive is entered (``populate_entry_trend``) with the
+  portfolio's target stake (``custom_stake_amount``);
+* an open position is traded back to its target when it has drifted outside the rebalancing
+  band (``adjust_trade_position``: additions, and partial exits with a negative stake);
+* a pair whose weight drops to 0 is exited (``populate_exit_trend``).
+
+The portfolio step (position cap, volatility target from the covariance of the held pairs,
+exposure cap) reads every pair's latest analysed row through the data provider, which in a
+backtest ends at the candle being simulated.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from freqtrade.persistence import PairLocks, Trade
+
+from freqai_swing.portfolio.rebalance import rebalance_stake
+from freqai_swing.portfolio.settings import PortfolioSettings
+from freqai_swing.portfolio.signals import (
+    above_average,
+    daily_bars,
+    is_decision_row,
+    on_hourly_rows,
+    trailing_volatility,
+    trend_score,
+)
+from freqai_swing.portfolio.weights import annualised_covariance, portfolio_targets, raw_weight
+from freqai_swing.risk_strategy import fired
+from freqai_swing.strategy_base import SwingFreqaiStrategyBase
+
+logger = logging.getLogger(__name__)
+
+#: FreqAI's columns for the model's two outputs (``SwingPortfolioModel``).
+VOLATILITY_TARGET = "&-log_volatility"
+META_TARGET = "&-meta_label"
+
+
+class PortfolioStrategyBase(SwingFreqaiStrategyBase):
+    """Long-only, volatility-targeted trend portfolio over the whole whitelist."""
+
+    position_adjustment_enable = True
+    max_entry_position_adjustment = -1
+    minimal_roi: dict[str, float] = {}  # noqa: RUF012 - Freqtrade reads the class attribute
+    stoploss = -0.99  # the portfolio sizes risk by volatility, not with a stop
+    trailing_stop = False
+    use_exit_signal = True
+    exit_profit_only = False
+
+    plot_config = {  # noqa: RUF012
+        "main_plot": {},
+        "subplots": {
+            "Weight": {
+                "target_weight": {"color": "#1f77b4"},
+                "raw_weight": {"color": "#aec7e8"},
+            },
+            "Volatility": {
+                "trailing_volatility": {"color": "#7f7f7f"},
+                "forecast_volatility": {"color": "#d62728"},
+            },
+            "Signals": {
+                "trend_score": {"color": "#2ca02c"},
+                "regime_on": {"color": "#ff7f0e"},
+                "meta_probability": {"color": "#9467bd"},
+                "do_predict": {"color": "#8c564b"},
+            },
+        },
+    }
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self.portfolio: PortfolioSettings = self.swing.portfolio
+        self.startup_candle_count = 24 * (self.portfolio.history_days + 1)
+        self._targets: tuple[datetime | None, dict[str, float]] = (None, {})
+
+    @property
+    def models_decide(self) -> bool:
+        """FreqAI runs only when an ML part takes part in the decision."""
+        return bool(self.config.get("freqai", {}).get("enabled")) and self.portfolio.uses_model
+
+    def informative_pairs(self) -> list[tuple[str, str]]:
+        return [(self.portfolio.regime_pair, self.timeframe)]
+
+    # --- columns --------------------------------------------------------------------------
+    def _regime(self, dataframe: pd.DataFrame) -> pd.Series:
+        settings = self.portfolio
+        if not settings.regime_enabled:
+            return pd.Series(True, index=dataframe.index)
+        market = self.dp.get_pair_dataframe(pair=settings.regime_pair, timeframe=self.timeframe)
+        if market.empty:
+            return pd.Series(False, index=dataframe.index)
+        bars = daily_bars(market)
+        gate = above_average(bars["close"], settings.regime_days).astype(float).to_frame("on")
+        return on_hourly_rows(dataframe, gate, self.timeframe)["on"].eq(1.0)
+
+    def populate_indicators(
+        self, dataframe: pd.DataFrame, metadata: dict[str, Any]
+    ) -> pd.DataFrame:
+        settings = self.portfolio
+        bars = daily_bars(dataframe)
+        daily = pd.DataFrame(
+            {
+                "trend_score": trend_score(bars["close"], settings.lookback_days),
+                "trailing_volatility": trailing_volatility(
+                    bars["realized_variance"], settings.volatility_days
+                ),
+            }
+        )
+        dataframe[list(daily.columns)] = on_hourly_rows(dataframe, daily, self.timeframe)
+        dataframe["regime_on"] = self._regime(dataframe).astype(float)
+        volatility = dataframe["trailing_volatility"]
+        meta = None
+        if self.models_decide:
+            dataframe = self.freqai.start(dataframe, metadata, self)
+            fresh = dataframe["do_predict"].eq(1)
+            if settings.volatility_forecast:
+                forecast = np.exp(dataframe[VOLATILITY_TARGET])
+                dataframe["forecast_volatility"] = forecast.where(fresh)
+                volatility = dataframe["forecast_volatility"]
+            if settings.meta_filter:
+                dataframe["meta_probability"] = dataframe[META_TARGET].clip(0, 1).where(fresh)
+                meta = dataframe["meta_probability"]
+        pairs = max(len(self.config["exchange"]["pair_whitelist"]), 1)
+        dataframe["raw_weight"] = raw_weight(
+            dataframe["trend_score"], volatility, dataframe["regime_on"], pairs, settings, meta
+        )
+        dataframe["decision"] = is_decision_row(dataframe["date"], settings.decision_hours)
+        return dataframe
+
+    def populate_entry_trend(
+        self, dataframe: pd.DataFrame, metadata: dict[str, Any]
+    ) -> pd.DataFrame:
+        enter = dataframe["decision"] & (dataframe["raw_weight"] > 0)
+        dataframe.loc[enter, ["enter_long", "enter_tag"]] = (1, "trend")
+        return dataframe
+
+    def populate_exit_trend(
+        self, dataframe: pd.DataFrame, metadata: dict[str, Any]
+    ) -> pd.DataFrame:
+        leave = dataframe["decision"] & (dataframe["raw_weight"] <= 0)
+        dataframe.loc[leave, ["exit_long", "exit_tag"]] = (1, "trend_off")
+        return dataframe
+
+    # --- the portfolio step ---------------------------------------------------------------
+    def _latest_rows(self, current_time: datetime) -> dict[str, pd.DataFrame]:
+        """Each whitelisted pair's analysed candles up to ``current_time``, when fresh."""
+        frames = {}
+        for pair in self.dp.current_whitelist():
+            frame, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+            if frame.empty or "raw_weight" not in frame.columns:
+                continue
+            age = current_time - frame["date"].iloc[-1].to_pydatetime()
+            if age > timedelta(hours=2):  # no candle for this pair now: no target
+                continue
+            frames[pair] = frame
+        return frames
+
+    def portfolio_weights(self, current_time: datetime) -> dict[str, float]:
+        """Every pair's target share of equity at ``current_time`` (cached per candle)."""
+        if self._targets[0] == current_time:
+            return self._targets[1]
+        frames = self._latest_rows(current_time)
+        raw = {pair: float(frame["raw_weight"].iloc[-1]) for pair, frame in frames.items()}
+        covariance = None
+        if any(value > 0 for value in raw.values()):
+            days = self.portfolio.covariance_days
+            closes = pd.DataFrame(
+                {
+                    pair: frame.loc[frame["decision"], ["date", "close"]]
+                    .iloc[-(days + 1) :]
+                    .set_index("date")["close"]
+                    for pair, frame in frames.items()
+                    if raw[pair] > 0
+                }
+            )
+            covariance = annualised_covariance(closes, days)
+        targets = portfolio_targets(
+            raw,
+            covariance,
+            self.portfolio,
+            max_position=float(self.risk_max_stake_fraction.value),
+            max_exposure=self.risk.max_exposure,
+        )
+        self._targets = (current_time, targets)
+        return targets
+
+    def portfolio_equity(self) -> float:
+        """Free stake currency plus every open position at its latest close."""
+        equity = float(self.wallets.get_free(self.config["stake_currency"]))
+        for trade in Trade.get_trades_proxy(is_open=True):
+            frame, _ = self.dp.get_analyzed_dataframe(trade.pair, self.timeframe)
+            price = float(frame["close"].iloc[-1]) if not frame.empty else trade.open_rate
+            equity += float(trade.amount) * price
+        return equity
+
+    # --- Freqtrade callbacks --------------------------------------------------------------
+    def custom_stake_amount(
+        self,
+        pair: str,
+        current_time: datetime,
+        current_rate: float,
+        proposed_stake: float,
+        min_stake: float | None,
+        max_stake: float,
+        leverage: float,
+        entry_tag: str | None,
+        side: str,
+        **kwargs: Any,
+    ) -> float:
+        target = self.portfolio_weights(current_time).get(pair, 0.0)
+        equity = self.portfolio_equity()
+        stake = target * equity
+        if self.risk.enabled:
+            room = self._exposure_room(equity)
+            if stake > room:
+                fired("exposure", current_time, "%s stake %.2f cut to %.2f", pair, stake, room)
+                stake = room
+        stake = min(stake, max_stake)
+        if stake < self.portfolio.min_order_fraction * equity or (
+            min_stake is not None and stake < min_stake
+        ):
+            return 0.0
+        return stake
+
+    def _exposure_room(self, equity: float) -> float:
+        held = sum(
+            float(trade.stake_amount) for trade in Trade.get_trades_proxy(is_open=True)
+        )
+        return max(self.risk.max_exposure * equity - held, 0.0)
+
+    def _uncorrelated_with_open_trades(self, pair: str, current_time: datetime) -> bool:
+        """The portfolio's covariance-based volatility target replaces the 0.7 correlation
+        rule (docs/risk.md): co-moving pairs share one risk budget there."""
+        return True
+
+    def adjust_trade_position(
+        self,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        min_stake: float | None,
+        max_stake: float,
+        current_entry_rate: float,
+        current_exit_rate: float,
+        current_entry_profit: float,
+        current_exit_profit: float,
+        **kwargs: Any,
+    ) -> float | None | tuple[float | None, str | None]:
+        if current_time.hour % self.portfolio.decision_hours != 0 or trade.has_open_orders:
+            return None  # only in the hour after a decision row closed
+        frame, _ = self.dp.get_analyzed_dataframe(trade.pair, self.timeframe)
+        if frame.empty or not bool(frame["decision"].iloc[-1]):
+            return None
+        target = self.portfolio_weights(current_time).get(trade.pair, 0.0)
+        if target <= 0:
+            return None  # the exit signal closes the whole position
+        equity = self.portfolio_equity()
+        value = float(trade.amount) * current_rate
+        stake = rebalance_stake(
+            value,
+            target * equity,
+            equity,
+            self.portfolio.rebalance_band,
+            self.portfolio.min_order_fraction,
+        )
+        if stake > 0:
+            return self._addition(trade, stake, equity, current_time, min_stake, max_stake)
+        if stake < 0:
+            sold = min(-stake, value)
+            if min_stake is not None and (sold < min_stake or value - sold < min_stake):
+                return None
+            return -sold, "rebalance_down"
+        return None
+
+    def _addition(
+        self,
+        trade: Trade,
+        stake: float,
+        equity: float,
+        current_time: datetime,
+        min_stake: float | None,
+        max_stake: float,
+    ) -> tuple[float, str] | None:
+        if self.risk.enabled:
+            if PairLocks.is_pair_locked(trade.pair, current_time, "long"):
+                return None  # a pause stops additions as it stops entries
+            stake = min(stake, self._exposure_room(equity))
+        stake = min(stake, max_stake)
+        if stake <= 0 or (min_stake is not None and stake < min_stake):
+            return None
+        return stake, "rebalance_up"

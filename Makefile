@@ -42,7 +42,7 @@ evaluate: setup
 	$(BIN)/freqai-swing evaluate $(EVALUATE_ARGS)
 
 lint: setup
-	$(BIN)/ruff check freqai_swing tooling strategies freqaimodels tests
+	$(BIN)/ruff check freqai_swing tooling strategies freqaimodels tests user_data/hyperopts
 
 clean-models:
 	rm -rf user_data/models user_data/backtest_results

@@ -36,7 +36,6 @@ _STRATEGY_PATH_COMMANDS = frozenset(
     }
 )
 _FREQAIMODEL_PATH_COMMANDS = (_STRATEGY_PATH_COMMANDS - {"list-strategies"}) | {"list-freqaimodels"}
-_HYPEROPT_PATH_COMMANDS = frozenset({"hyperopt", "list-hyperoptloss"})
 
 
 def backtesting_arguments(
@@ -78,8 +77,6 @@ def bundle_arguments(subcommand: str, arguments: Sequence[str]) -> list[str]:
         extra += ["--strategy-path", str(REPO_ROOT / "strategies")]
     if subcommand in _FREQAIMODEL_PATH_COMMANDS and "--freqaimodel-path" not in arguments:
         extra += ["--freqaimodel-path", str(REPO_ROOT / "freqaimodels")]
-    if subcommand in _HYPEROPT_PATH_COMMANDS and "--hyperopt-path" not in arguments:
-        extra += ["--hyperopt-path", str(REPO_ROOT / "hyperopts")]
     return extra
 
 

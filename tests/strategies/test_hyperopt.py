@@ -2,16 +2,44 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from freqai_swing.hyperopt_loss import CalmarObjective
-from tests.conftest import REPO_ROOT, run_freqtrade
+from tests.conftest import CONFIG_DIR, REPO_ROOT, run_freqtrade
+from tooling.offline import bundle_environment, freqtrade_executable
 
 pytestmark = pytest.mark.slow
 
 EPOCHS = 6
+#: Where freqtrade looks for user hyperopt losses: ``<userdir>/hyperopts/``.
+BUNDLE_LOSSES = REPO_ROOT / "user_data" / "hyperopts"
+
+
+@pytest.mark.parametrize(
+    "configs",
+    [[], ["-c", str(CONFIG_DIR / "base.json")]],
+    ids=["no-config", "base-config"],
+)
+def test_plain_list_hyperoptloss_lists_the_bundle_loss_as_ok(configs: list[str]) -> None:
+    # No --hyperopt-path: freqtrade's list command ignores it and searches only its built-in
+    # losses and the userdir's hyperopts/ (user_data/, the default and config/base.json's).
+    listing = subprocess.run(
+        [freqtrade_executable(), "list-hyperoptloss", *configs],
+        cwd=REPO_ROOT,
+        env={**bundle_environment(), "COLUMNS": "200"},  # rich wraps the table at 80 otherwise
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert listing.returncode == 0, listing.stdout + listing.stderr
+    (row,) = [line for line in listing.stdout.splitlines() if "SwingCalmarHyperOptLoss" in line]
+    assert "OK" in row.split(), row
+    assert "SwingCalmarHyperOptLoss.py" in row, row
 
 
 def test_hyperopt_runs_with_the_bundle_loss_and_scores_each_epoch_by_it(
@@ -26,6 +54,10 @@ def test_hyperopt_runs_with_the_bundle_loss_and_scores_each_epoch_by_it(
         swing={"model": {"min_validation_skill": None}},
     )
     (tmp_path / "hyperopt_results").mkdir(parents=True)
+    # The private userdir holds the bundle's loss where user_data/ does; no --hyperopt-path.
+    loss_file = tmp_path / "hyperopts" / "SwingCalmarHyperOptLoss.py"
+    loss_file.parent.mkdir()
+    shutil.copyfile(BUNDLE_LOSSES / loss_file.name, loss_file)
     run = run_freqtrade(
         [
             "hyperopt",
@@ -52,6 +84,9 @@ def test_hyperopt_runs_with_the_bundle_loss_and_scores_each_epoch_by_it(
         overlays=[overlay, offline_overlay],
     )
     assert run.returncode == 0, run.output[-3000:]
+    # found in the userdir; the console log wraps long lines, hence compared without whitespace
+    found = f"Using resolved hyperoptloss SwingCalmarHyperOptLoss from '{loss_file.resolve()}'"
+    assert "".join(found.split()) in "".join(run.output.split()), run.output[-3000:]
     assert "Best result" in run.output
     assert not list((REPO_ROOT / "strategies").glob("*.json")), "no parameters written to the repo"
     (results_file,) = (tmp_path / "hyperopt_results").glob("*.fthypt")

@@ -1,5 +1,9 @@
 """Hyperopt loss: capped Calmar, discounted below 30 trades (``--hyperopt-loss
-SwingCalmarHyperOptLoss``); see ``freqai_swing.hyperopt_loss``."""
+SwingCalmarHyperOptLoss``); see ``freqai_swing.hyperopt_loss``.
+
+It lives in the userdir's ``hyperopts/`` because that is where freqtrade looks for user losses:
+``freqtrade list-hyperoptloss`` lists no other folder.
+"""
 
 from datetime import datetime
 from typing import Any

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Final, Literal
 
 DecisionEvery = Literal["1d", "4h"]
+VolatilityModel = Literal["har", "lightgbm"]
 
 PORTFOLIO_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
@@ -27,6 +28,7 @@ PORTFOLIO_SCHEMA: Final[dict[str, Any]] = {
         "min_order_fraction": {"type": "number", "minimum": 0, "maximum": 0.5},
         "decision_every": {"enum": ["1d", "4h"]},
         "volatility_forecast": {"type": "boolean"},
+        "volatility_model": {"enum": ["har", "lightgbm"]},
         "meta_filter": {"type": "boolean"},
         "meta_threshold": {"type": "number", "minimum": 0, "maximum": 1},
         "meta_horizon_days": {"type": "integer", "minimum": 1, "maximum": 14},
@@ -57,6 +59,7 @@ class PortfolioSettings:
         decision_every: ``1d`` (after the daily close) or ``4h`` decisions on the 1h strategy.
         volatility_forecast: size with the model's volatility forecast instead of the
             trailing volatility (an ML part; off where its ablation loses).
+        volatility_model: ``har`` (the reference) or ``lightgbm`` (the contender).
         meta_filter: veto and scale longs by the model's meta-label probability (an ML part;
             off where its ablation loses).
         meta_threshold: veto below this calibrated probability ``p``; at or above it the
@@ -77,6 +80,7 @@ class PortfolioSettings:
     min_order_fraction: float = 0.005
     decision_every: DecisionEvery = "1d"
     volatility_forecast: bool = False
+    volatility_model: VolatilityModel = "lightgbm"
     meta_filter: bool = False
     meta_threshold: float = 0.45
     meta_horizon_days: int = 5

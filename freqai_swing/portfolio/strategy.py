@@ -25,6 +25,11 @@ import numpy as np
 import pandas as pd
 from freqtrade.persistence import PairLocks, Trade
 
+from freqai_swing.portfolio.labels import (
+    forward_log_volatility,
+    meta_labels,
+    volatility_features,
+)
 from freqai_swing.portfolio.rebalance import rebalance_stake
 from freqai_swing.portfolio.settings import PortfolioSettings
 from freqai_swing.portfolio.signals import (
@@ -37,7 +42,11 @@ from freqai_swing.portfolio.signals import (
 )
 from freqai_swing.portfolio.weights import annualised_covariance, portfolio_targets, raw_weight
 from freqai_swing.risk_strategy import fired
-from freqai_swing.strategy_base import SwingFreqaiStrategyBase
+from freqai_swing.strategy_base import (
+    SwingFreqaiStrategyBase,
+    _replace_columns,
+    _with_features,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +99,38 @@ class PortfolioStrategyBase(SwingFreqaiStrategyBase):
 
     def informative_pairs(self) -> list[tuple[str, str]]:
         return [(self.portfolio.regime_pair, self.timeframe)]
+
+    # --- FreqAI hooks: the model's features and labels ---------------------------------
+    def feature_engineering_expand_all(
+        self, dataframe: pd.DataFrame, period: int, metadata: dict[str, Any], **kwargs: Any
+    ) -> pd.DataFrame:
+        return dataframe
+
+    def feature_engineering_expand_basic(
+        self, dataframe: pd.DataFrame, metadata: dict[str, Any], **kwargs: Any
+    ) -> pd.DataFrame:
+        """Realised volatility at three scales, range, volume, returns (and BTC's, through
+        FreqAI's ``include_corr_pairlist``)."""
+        return _with_features(dataframe, volatility_features(dataframe))
+
+    def feature_engineering_standard(
+        self, dataframe: pd.DataFrame, metadata: dict[str, Any], **kwargs: Any
+    ) -> pd.DataFrame:
+        return dataframe
+
+    def set_freqai_targets(
+        self, dataframe: pd.DataFrame, metadata: dict[str, Any], **kwargs: Any
+    ) -> pd.DataFrame:
+        """Next day's log volatility and the meta-label; NaN past the data and across gaps."""
+        hours = self.portfolio.meta_horizon_days * 24
+        labels = pd.DataFrame(
+            {
+                VOLATILITY_TARGET: forward_log_volatility(dataframe),
+                META_TARGET: meta_labels(dataframe, hours, self.round_trip_cost()),
+            },
+            index=dataframe.index,
+        )
+        return _replace_columns(dataframe, labels)
 
     # --- columns --------------------------------------------------------------------------
     def _regime(self, dataframe: pd.DataFrame) -> pd.Series:

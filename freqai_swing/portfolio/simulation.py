@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from freqai_swing.portfolio.rebalance import rebalance_stake
 from freqai_swing.portfolio.settings import PortfolioSettings
 from freqai_swing.portfolio.signals import (
     above_average,
@@ -21,7 +22,6 @@ from freqai_swing.portfolio.signals import (
     trend_score,
 )
 from freqai_swing.portfolio.weights import annualised_covariance, portfolio_targets, raw_weight
-from freqai_swing.portfolio.rebalance import rebalance_stake
 
 
 def daily_inputs(
@@ -134,7 +134,9 @@ def summary(equity: pd.Series) -> dict[str, float]:
         "total": total,
         "cagr": cagr,
         "sharpe": float(returns.mean() / std * np.sqrt(365)) if std > 0 else float("nan"),
-        "sortino": float(returns.mean() / downside * np.sqrt(365)) if downside > 0 else float("nan"),
+        "sortino": (
+            float(returns.mean() / downside * np.sqrt(365)) if downside > 0 else float("nan")
+        ),
         "max_drawdown": drawdown,
         "calmar": cagr / drawdown if drawdown > 0 else float("nan"),
     }

@@ -57,6 +57,8 @@ class Runner:
     equal_weight: bool = False
     #: The bundle's classifiers: their probabilities are scored against the labels too.
     classifier: bool = False
+    #: The trend portfolio: one position slot per pair (it sizes and rebalances each itself).
+    portfolio: bool = False
 
 
 RUNNERS: dict[str, Runner] = {
@@ -89,6 +91,34 @@ RUNNERS: dict[str, Runner] = {
             "LightGBMRegressor",
             ("base.json", "freqai-example.json"),
         ),
+        Runner(
+            "portfolio-ml",
+            "SwingPortfolioStrategy",
+            "SwingPortfolioModel",
+            ("base.json", "portfolio.json", "portfolio-ml.json"),
+            portfolio=True,
+        ),
+        Runner(
+            "portfolio-volatility-forecast",
+            "SwingPortfolioStrategy",
+            "SwingPortfolioModel",
+            ("base.json", "portfolio.json", "portfolio-ml-volatility.json"),
+            portfolio=True,
+        ),
+        Runner(
+            "portfolio-meta-filter",
+            "SwingPortfolioStrategy",
+            "SwingPortfolioModel",
+            ("base.json", "portfolio.json", "portfolio-ml-meta.json"),
+            portfolio=True,
+        ),
+        Runner(
+            "trend-portfolio",
+            "SwingPortfolioStrategy",
+            None,
+            ("base.json", "portfolio.json", "portfolio-no-ml.json"),
+            portfolio=True,
+        ),
         Runner("daily-trend", "DailyTrendStrategy", None, ("base.json",), equal_weight=True),
         Runner("buy-and-hold", "BuyAndHoldStrategy", None, ("base.json",), equal_weight=True),
     )
@@ -111,7 +141,7 @@ def _overlay(
 ) -> Path:
     chosen = list(pairs or request.pairs)
     overlay: dict[str, Any] = {"exchange": {"pair_whitelist": chosen}}
-    if runner.equal_weight:
+    if runner.equal_weight or runner.portfolio:
         overlay["max_open_trades"] = len(chosen)
     if runner.freqaimodel:
         overlay["freqai"] = {
@@ -248,12 +278,16 @@ def daily_equity(
 
     A position's value is ``amount × close × (1 − exit fee)``; its cost ``amount × open rate ×
     (1 + entry fee)`` left the cash when it opened. A trade with later adjustments counts at
-    its final amount (the bundle's classifier runners never adjust).
+    its final amount when it has one entry and one exit; a position the portfolio adjusted
+    is followed order by order (:func:`_adjusted_trade_values`).
     """
     days = pd.date_range(split.test_start, split.test_end, freq="D", tz="UTC")
     marks = closes.reindex(closes.index.union(days)).ffill().reindex(days)
     values = np.full(len(days), starting_balance, dtype=float)
     for trade in trades.itertuples():
+        if len(getattr(trade, "orders", None) or ()) > 2:
+            values += _adjusted_trade_values(trade, days, marks[trade.pair].to_numpy())
+            continue
         opened = pd.Timestamp(trade.open_date)
         closed = pd.Timestamp(trade.close_date)
         cost = trade.amount * trade.open_rate * (1 + trade.fee_open)
@@ -263,6 +297,25 @@ def daily_equity(
         values += np.where(is_open, held_value - cost, 0.0)
         values += np.where(is_closed, trade.profit_abs, 0.0)
     return pd.Series(values, index=days)
+
+
+def _adjusted_trade_values(trade: Any, days: pd.DatetimeIndex, marks: np.ndarray) -> np.ndarray:
+    """A position's effect on the wallet each day, from its filled orders: cash paid for each
+    buy (with its fee), cash received for each sell (less its fee), and what is still held at
+    the day's close less the exit fee."""
+    effect = np.zeros(len(days))
+    held = np.zeros(len(days))
+    for order in trade.orders:
+        filled = pd.Timestamp(order["order_filled_timestamp"], unit="ms", tz="UTC")
+        after = np.asarray(days >= filled)
+        cost = float(order["cost"])
+        if order["ft_order_side"] == "buy":
+            effect -= np.where(after, cost * (1 + trade.fee_open), 0.0)
+            held += np.where(after, float(order["amount"]), 0.0)
+        else:
+            effect += np.where(after, cost * (1 - trade.fee_close), 0.0)
+            held -= np.where(after, float(order["amount"]), 0.0)
+    return effect + np.clip(held, 0.0, None) * np.nan_to_num(marks) * (1 - trade.fee_close)
 
 
 def calibration_table(probabilities: np.ndarray, truth: np.ndarray, bins: int = 5) -> list[dict]:

@@ -115,7 +115,7 @@ def test_ml_parts_train_per_window_and_size_the_book(
 ) -> None:
     ml = pairs_overlay(
         ["BTC/USDT", "ETH/USDT"],
-        freqai={"train_period_days": 60},
+        freqai={"enabled": True, "train_period_days": 60},
         swing={"portfolio": {"volatility_forecast": True, "meta_filter": True}},
     )
     run = backtest(tmp_path, [ml, offline_overlay], timerange="20240301-20240415")

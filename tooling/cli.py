@@ -61,6 +61,7 @@ def _command_offline(args: argparse.Namespace) -> int:
             replay_start=args.replay_start,
             seconds_per_candle=args.seconds_per_candle,
             clock_file=args.clock_file,
+            exchange=args.exchange,
         )
     except (ExchangeNotRunningError, ValueError) as error:
         logging.getLogger("freqai_swing").error("%s", error)
@@ -312,6 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="with --exchange-url: the clock file of that running replay exchange",
     )
+    offline.add_argument(
+        "--exchange",
+        choices=("binance", "bybit"),
+        help="the API ccxt talks to on the local exchange (default: the one the configs name)",
+    )
     offline.add_argument("freqtrade_arguments", nargs=argparse.REMAINDER)
     offline.set_defaults(handler=_command_offline)
 
@@ -380,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.choices["trade"].add_argument("freqtrade_arguments", nargs=argparse.REMAINDER)
 
     for name, handler, text in (
-        ("local-exchange", _command_local_exchange, "serve the Binance REST API from candles"),
+        ("local-exchange", _command_local_exchange, "serve Binance/Bybit REST APIs from candles"),
         ("sample-data", _command_sample_data, "rebuild the bundled sample from ../shared/data"),
     ):
         sub = commands.add_parser(name, help=text, add_help=False)

@@ -234,3 +234,27 @@ def test_the_configs_name_the_exchange_of_an_offline_command() -> None:
     arguments = ["trade", "-c", "config/base.json", "--config", "config/bybit.json"]
     assert configured_exchange(arguments, root) == "bybit"
     assert configured_exchange(["list-markets", "-c", "missing.json"], root) == "binance"
+
+
+@pytest.mark.parametrize(("extra", "name"), [((), "binance"), (("bybit.json",), "bybit")])
+def test_selftrain_points_the_bots_own_exchange_at_a_running_server(
+    tmp_path: Path, extra: tuple[str, ...], name: str
+) -> None:
+    from types import SimpleNamespace
+
+    from freqai_swing.lifecycle.config import SelfTrainSettings
+    from tooling.selftrain import context_from_arguments
+
+    args = SimpleNamespace(
+        env_file=tmp_path / ".env", state_dir=tmp_path / "state",
+        exchange_url="http://127.0.0.1:18765", datadir=SAMPLE_DATADIR,
+        production_userdir=tmp_path / "prod", production_url="http://127.0.0.1:8080",
+        challenger_url="http://127.0.0.1:8081", online=False, warehouse=None, freqaimodel=None,
+    )  # fmt: skip
+    configs = [CONFIG_DIR / "base.json", *(CONFIG_DIR / config for config in extra)]
+    context = context_from_arguments(args, SelfTrainSettings(), configs, ["ETH/USDT"])
+    assert context.offline_overlay is not None
+    exchange = json.loads(context.offline_overlay.read_text())["exchange"]
+    assert exchange["name"] == name
+    public = exchange["ccxt_config"]["urls"]["api"]["public"]
+    assert public == "http://127.0.0.1:18765" + ("/api/v3" if name == "binance" else "")

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import CONFIG_DIR, REPO_ROOT, SAMPLE_DATADIR, load_candles, run_freqtrade
-from tests.tooling.test_paper_trading import PaperBot, force_round_trip, free_port
+from tests.tooling.test_paper_trading import PaperBot, force_round_trip, free_port, wait_for
 from tooling.exchanges import write_exchange_overlay
 from tooling.local_exchange import LocalExchange, ReplayClock, now_ms, parse_replay_start
 from tooling.offline import (
@@ -196,6 +196,13 @@ def bybit_paper_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperB
 
 
 def test_a_replayed_bybit_dry_run_opens_and_closes_a_trade(bybit_paper_bot: PaperBot) -> None:
+    # The loop runs once FreqAI trained on the history it downloaded from the replayed Bybit.
+    wait_for(
+        lambda: "SOL/USDT: xgboost fitted on" in bybit_paper_bot.output(),
+        240,
+        "FreqAI to train SOL/USDT",
+        bybit_paper_bot.log,
+    )
     trade_id = force_round_trip(bybit_paper_bot, "SOL/USDT")
     trade = bybit_paper_bot.client().trade(trade_id)
     assert trade["exchange"] == "bybit" and trade["exit_reason"] == "force_exit"

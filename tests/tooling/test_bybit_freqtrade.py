@@ -35,9 +35,9 @@ pytestmark = pytest.mark.slow
 
 BYBIT_CONFIGS = (CONFIG_DIR / "base.json", CONFIG_DIR / "bybit.json")
 PAIRS = ["ETH/USDT", "SOL/USDT"]
-# The default model (config/freqai.json) walking forward over four months on two pairs.
-TIMERANGE = "20240101-20240501"
-WINDOWS = 5  # 30-day walk-forward windows (backtest_period_days) in the timerange
+# The default model (config/freqai.json) walking forward over six weeks on two pairs.
+TIMERANGE = "20240101-20240215"
+WINDOWS = 2  # 30-day walk-forward windows (backtest_period_days): January, then February 1-15
 SWING_ANY_SKILL = {
     # Windows whose model does not beat the class prior withhold their predictions; let them
     # through so that two short windows trade.

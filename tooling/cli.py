@@ -525,7 +525,9 @@ def _add_warehouse_commands(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--warehouse", type=Path, default=userdir / "warehouse.duckdb")
     export.add_argument("--userdir", type=Path, default=userdir)
     export.add_argument(
-        "--datadir", type=Path, help="candle folder (default: USERDIR/data/binance)"
+        "--datadir",
+        type=Path,
+        help="candle folder (default: USERDIR/data/binance; USERDIR/data/bybit for Bybit)",
     )
     export.add_argument("--backtest-results", type=Path)
     export.add_argument("--models", type=Path, help="FreqAI models folder (USERDIR/models)")

@@ -1,4 +1,4 @@
-"""A loopback HTTP server that answers like Binance's spot REST API, from a Freqtrade datadir.
+"""A loopback HTTP server answering like Binance's spot REST API and Bybit's v5, from a datadir.
 
 Freqtrade reaches exchanges only through ccxt, so pointing ccxt's Binance URLs at this server lets
 real ``freqtrade`` commands (list-markets, download-data, backtesting, dry runs) work offline and

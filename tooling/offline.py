@@ -1,4 +1,4 @@
-"""Run a real ``freqtrade`` command against the local exchange instead of Binance.
+"""Run a real ``freqtrade`` command against the local exchange instead of Binance or Bybit.
 
 The command is started unchanged, with the bundle's plugin folders and one extra ``-c`` overlay
 that points ccxt at the loopback server; neither freqtrade nor ccxt is patched.

@@ -62,6 +62,7 @@ def _command_offline(args: argparse.Namespace) -> int:
             replay_start=args.replay_start,
             seconds_per_candle=args.seconds_per_candle,
             clock_file=args.clock_file,
+            exchange=args.exchange,
         )
     except (ExchangeNotRunningError, ValueError) as error:
         logging.getLogger("freqai_swing").error("%s", error)
@@ -313,6 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="with --exchange-url: the clock file of that running replay exchange",
     )
+    offline.add_argument(
+        "--exchange",
+        choices=("binance", "bybit"),
+        help="the API ccxt talks to on the local exchange (default: the one the configs name)",
+    )
     offline.add_argument("freqtrade_arguments", nargs=argparse.REMAINDER)
     offline.set_defaults(handler=_command_offline)
 
@@ -381,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.choices["trade"].add_argument("freqtrade_arguments", nargs=argparse.REMAINDER)
 
     for name, handler, text in (
-        ("local-exchange", _command_local_exchange, "serve the Binance REST API from candles"),
+        ("local-exchange", _command_local_exchange, "serve Binance/Bybit REST APIs from candles"),
         ("sample-data", _command_sample_data, "rebuild the bundled sample from ../shared/data"),
     ):
         sub = commands.add_parser(name, help=text, add_help=False)
@@ -520,7 +526,9 @@ def _add_warehouse_commands(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--warehouse", type=Path, default=userdir / "warehouse.duckdb")
     export.add_argument("--userdir", type=Path, default=userdir)
     export.add_argument(
-        "--datadir", type=Path, help="candle folder (default: USERDIR/data/binance)"
+        "--datadir",
+        type=Path,
+        help="candle folder (default: USERDIR/data/binance; USERDIR/data/bybit for Bybit)",
     )
     export.add_argument("--backtest-results", type=Path)
     export.add_argument("--models", type=Path, help="FreqAI models folder (USERDIR/models)")

@@ -1,9 +1,10 @@
-"""A loopback HTTP server that answers like Binance's spot REST API, from a Freqtrade datadir.
+"""A loopback HTTP server answering like Binance's spot REST API and Bybit's v5, from a datadir.
 
 Freqtrade reaches exchanges only through ccxt, so pointing ccxt's Binance URLs at this server lets
 real ``freqtrade`` commands (list-markets, download-data, backtesting, dry runs) work offline and
 reproducibly on the bundled candles, without a network and without ever reaching binance.com.
 Only the public market-data endpoints exist; anything else answers 404 in Binance's error format.
+The same server answers Bybit's public v5 spot endpoints too (:mod:`tooling.bybit_exchange`).
 
     python -m tooling.local_exchange --datadir user_data/data/binance --port 18765
 """
@@ -723,15 +724,18 @@ class DayStats:
     book_qty: Decimal
 
     @classmethod
-    def of(cls, store: CandleStore, symbol: str) -> DayStats:
-        """Stats over the candles of the last day in the datadir (not of today)."""
+    def of(cls, store: CandleStore, symbol: str, rules: MarketRules | None = None) -> DayStats:
+        """Stats over the candles of the last day in the datadir (not of today).
+
+        ``rules`` gives the price and quantity grid of the book (default: Binance's).
+        """
         series = store.finest(symbol)
         count = max(DAY_MS // series.interval_ms, 1)
         rows = slice(max(len(series) - count, 0), len(series))
         close = series.close[rows]
         volume = series.volume[rows]
         typical = (series.high[rows] + series.low[rows] + close) / 3
-        rules = market_rules(symbol, float(close[-1]))
+        rules = rules or market_rules(symbol, float(close[-1]))
         bid = Decimal(repr(float(close[-1]))).quantize(rules.tick_size)
         close_time = int(series.open_time[-1]) + series.interval_ms - 1
         # A thousandth of the day's volume per book level: deep enough that dry-run fills
@@ -855,7 +859,11 @@ class _ExchangeServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], store: CandleStore) -> None:
+        from tooling.bybit_exchange import ENDPOINTS as BYBIT_ENDPOINTS
+
         self.store = store
+        # Binance's /api/v3 paths and Bybit's /v5 paths never overlap: one server answers both.
+        self.endpoints: dict[str, Endpoint] = {**ENDPOINTS, **BYBIT_ENDPOINTS}
         self.hits: Counter[str] = Counter()
         self.hits_lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -881,7 +889,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Answer a market-data request."""
         parts = urlsplit(self.path)
         self.server.record(f"GET {parts.path}")
-        endpoint = ENDPOINTS.get(parts.path)
+        endpoint = self.server.endpoints.get(parts.path)
         if endpoint is None:
             self._unknown(parts.path)
             return
@@ -1041,6 +1049,11 @@ class LocalExchange:
     def api_url(self) -> str:
         """Base URL of the spot API, what ccxt calls ``urls.api.public``."""
         return f"{self.url}/api/v3"
+
+    @property
+    def bybit_url(self) -> str:
+        """Base URL of Bybit's v5 API here (its root), what ccxt's bybit calls ``urls.api``."""
+        return self.url
 
     @property
     def endpoint_hits(self) -> Counter[str]:

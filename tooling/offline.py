@@ -1,4 +1,4 @@
-"""Run a real ``freqtrade`` command against the local exchange instead of Binance.
+"""Run a real ``freqtrade`` command against the local exchange instead of Binance or Bybit.
 
 The command is started unchanged, with the bundle's plugin folders and one extra ``-c`` overlay
 that points ccxt at the loopback server; neither freqtrade nor ccxt is patched.
@@ -17,7 +17,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
-from tooling.local_exchange import LocalExchange, loopback_host, write_offline_overlay
+from tooling.exchanges import EXCHANGES, configured_exchange, write_exchange_overlay
+from tooling.local_exchange import LocalExchange, loopback_host
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +143,7 @@ def _run_with_overlay(
     freqtrade_arguments: Sequence[str],
     cwd: Path,
     environment: dict[str, str] | None = None,
+    exchange_name: str = "binance",
 ) -> subprocess.CompletedProcess[bytes]:
     subcommand = freqtrade_arguments[0]
     environment = bundle_environment() if environment is None else environment
@@ -151,7 +153,7 @@ def _run_with_overlay(
         environment = load_env_file(REPO_ROOT / ".env", environment)
     with tempfile.TemporaryDirectory() as tmp:
         overlay = Path(tmp) / "offline.json"
-        write_offline_overlay(overlay, api_url)
+        write_exchange_overlay(overlay, exchange_name, api_url)
         command = [
             freqtrade_executable(),
             *freqtrade_arguments,
@@ -172,6 +174,7 @@ def run_offline(
     replay_start: str | None = None,
     seconds_per_candle: float = 5.0,
     clock_file: Path | None = None,
+    exchange: str | None = None,
 ) -> int:
     """Run ``freqtrade <arguments>`` with the local exchange up; return its exit code.
 
@@ -180,10 +183,14 @@ def run_offline(
     ``replay_start`` the exchange replays the candles from that date, one 1h candle every
     ``seconds_per_candle``, and the command runs on the replayed clock (tooling.replay); with
     ``exchange_url`` and ``clock_file`` it runs on the clock of that running replay exchange
-    (restart a bot without restarting the replay).
+    (restart a bot without restarting the replay). ``exchange`` (``binance`` or ``bybit``;
+    default: the one the command's configs name) picks the API ccxt talks to.
     """
     if not freqtrade_arguments:
         raise ValueError("no freqtrade sub-command given")
+    name = exchange or configured_exchange(freqtrade_arguments, cwd)
+    if name not in EXCHANGES:
+        raise ValueError(f"the local exchange serves {' and '.join(EXCHANGES)}, not {name!r}")
     if exchange_url is not None:
         if replay_start is not None:
             raise ValueError(
@@ -202,12 +209,14 @@ def run_offline(
                     "`freqai-swing local-exchange --replay-start DATE --clock-file FILE`."
                 )
             environment = replay_environment(Path(clock_file), bundle_environment())
-        return _run_with_overlay(api_url, freqtrade_arguments, cwd, environment).returncode
+        return _run_with_overlay(api_url, freqtrade_arguments, cwd, environment, name).returncode
     if clock_file is not None:
         raise ValueError("--clock-file goes with --exchange-url (a running replay exchange)")
     if replay_start is None:
         with LocalExchange(datadir, port=port) as exchange:
-            return _run_with_overlay(exchange.api_url, freqtrade_arguments, cwd).returncode
+            return _run_with_overlay(
+                exchange.api_url, freqtrade_arguments, cwd, None, name
+            ).returncode
     from tooling.local_exchange import ReplayClock, now_ms, parse_replay_start
     from tooling.replay import replay_environment
 
@@ -225,5 +234,5 @@ def run_offline(
             )
             environment = replay_environment(clock_file, bundle_environment())
             return _run_with_overlay(
-                exchange.api_url, freqtrade_arguments, cwd, environment
+                exchange.api_url, freqtrade_arguments, cwd, environment, name
             ).returncode

@@ -615,7 +615,7 @@ def context_from_arguments(
     pairs: Sequence[str],
 ) -> SelfTrainContext:
     """The pass's context from ``freqai-swing selftrain``'s options and the bots' configs."""
-    from tooling.local_exchange import write_offline_overlay
+    from tooling.exchanges import configured_exchange, write_exchange_overlay
     from tooling.secrets_env import API_PASSWORD, API_USERNAME, load_env_file
 
     environment = load_env_file(args.env_file, bundle_environment())
@@ -626,7 +626,11 @@ def context_from_arguments(
     state_dir.mkdir(parents=True, exist_ok=True)
     offline = None
     if args.exchange_url:
-        offline = write_offline_overlay(state_dir / "offline-overlay.json", args.exchange_url)
+        # The bots' own exchange (Binance or Bybit); the URL is the server's root or its /api/v3.
+        exchange = configured_exchange([f"--config={path}" for path in configs], REPO_ROOT)
+        offline = write_exchange_overlay(
+            state_dir / "offline-overlay.json", exchange, args.exchange_url
+        )
     credentials = {
         "username": environment.get(API_USERNAME, ""),
         "password": environment.get(API_PASSWORD, ""),

@@ -45,7 +45,33 @@ def _command_demo(args: argparse.Namespace) -> int:
         backtest_results=None, models=None, paper_db=[], live_db=[], only_named=False,
         parquet=None, parquet_tables=None, output=userdir / "report.html", source=None,
     )  # fmt: skip
-    return _command_export(warehouse) or _command_report(warehouse)
+    code = _command_export(warehouse) or _command_report(warehouse)
+    if code == 0:
+        print(demo_summary(userdir, warehouse.warehouse, warehouse.output, args.timerange))
+    return code
+
+
+def demo_summary(userdir: Path, warehouse: Path, report: Path, timerange: str) -> str:
+    """The demo's last words: what ran, the strategy against buy & hold, where things are."""
+    from freqtrade.data.btanalysis import load_backtest_stats
+
+    stats = load_backtest_stats(userdir / "backtest_results")
+    result = stats["strategy"][DEMO_STRATEGY]
+    wallet = result.get("wallet_stats") or {}
+    return "\n".join(
+        [
+            "",
+            f"freqai-swing demo: {DEMO_STRATEGY} (the default trend portfolio) backtested "
+            f"offline on the bundled candles, {timerange}, {len(result['pairlist'])} pairs.",
+            f"  strategy:     {100 * result['profit_total']:+.1f} %, "
+            f"Sharpe {wallet.get('sharpe', float('nan')):.2f}, "
+            f"max drawdown {100 * wallet.get('max_drawdown_account', float('nan')):.1f} % "
+            f"(daily wallet), {result['total_trades']} positions, fees 0.15 % per side",
+            f"  buy & hold:   {100 * result['market_change']:+.1f} % (equal weight, same period)",
+            f"  report:       {report}",
+            f"  warehouse:    {warehouse}",
+        ]
+    )
 
 
 def _command_offline(args: argparse.Namespace) -> int:

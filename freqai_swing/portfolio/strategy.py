@@ -171,9 +171,10 @@ class PortfolioStrategyBase(SwingFreqaiStrategyBase):
             if settings.meta_filter:
                 dataframe["meta_probability"] = dataframe[META_TARGET].clip(0, 1).where(fresh)
                 meta = dataframe["meta_probability"]
-        pairs = max(len(self.config["exchange"]["pair_whitelist"]), 1)
+        # the pair's own weight as if it were alone; the book's 1/sqrt(n) share is applied
+        # at order time, so no column depends on how many pairs a run has
         dataframe["raw_weight"] = raw_weight(
-            dataframe["trend_score"], volatility, dataframe["regime_on"], pairs, settings, meta
+            dataframe["trend_score"], volatility, dataframe["regime_on"], 1, settings, meta
         )
         dataframe["decision"] = is_decision_row(dataframe["date"], settings.decision_hours)
         return dataframe
@@ -211,7 +212,8 @@ class PortfolioStrategyBase(SwingFreqaiStrategyBase):
         if self._targets[0] == current_time:
             return self._targets[1]
         frames = self._latest_rows(current_time)
-        raw = {pair: float(frame["raw_weight"].iloc[-1]) for pair, frame in frames.items()}
+        share = 1.0 / np.sqrt(max(len(self.dp.current_whitelist()), 1))
+        raw = {pair: share * float(frame["raw_weight"].iloc[-1]) for pair, frame in frames.items()}
         covariance = None
         if any(value > 0 for value in raw.values()):
             days = self.portfolio.covariance_days

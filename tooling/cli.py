@@ -167,12 +167,6 @@ def _command_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _command_local_exchange(args: argparse.Namespace) -> int:
-    from tooling import local_exchange
-
-    return local_exchange.main(args.rest)
-
-
 def _command_init_secrets(args: argparse.Namespace) -> int:
     from tooling.secrets_env import init_secrets
 
@@ -261,12 +255,6 @@ def _command_trade(args: argparse.Namespace) -> int:
             return verdict
     command = [freqtrade_executable(), "trade", *arguments, *bundle_arguments("trade", arguments)]
     return subprocess.call(command, env=environment)
-
-
-def _command_sample_data(args: argparse.Namespace) -> int:
-    from tooling import sample_data
-
-    return sample_data.main(args.rest)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -379,13 +367,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.choices["trade"].add_argument("freqtrade_arguments", nargs=argparse.REMAINDER)
 
-    for name, handler, text in (
-        ("local-exchange", _command_local_exchange, "serve the Binance REST API from candles"),
-        ("sample-data", _command_sample_data, "rebuild the bundled sample from ../shared/data"),
+    for name, text in (
+        ("local-exchange", "serve the Binance REST API from candles"),
+        ("sample-data", "rebuild the bundled sample from ../shared/data"),
     ):
-        sub = commands.add_parser(name, help=text, add_help=False)
-        sub.add_argument("rest", nargs=argparse.REMAINDER)
-        sub.set_defaults(handler=handler)
+        # Listed for --help only: main() hands these commands to their module's own parser.
+        commands.add_parser(name, help=text, add_help=False)
     return parser
 
 
@@ -539,9 +526,22 @@ def _add_warehouse_commands(commands: argparse._SubParsersAction) -> None:
     report.set_defaults(handler=_command_report)
 
 
+#: Commands whose options belong to their module's own parser (also ``python -m MODULE``).
+MODULE_COMMANDS = {"local-exchange": "tooling.local_exchange", "sample-data": "tooling.sample_data"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in MODULE_COMMANDS:
+        import importlib
+
+        rest = arguments[1:]
+        if rest[:1] == ["--"]:
+            rest = rest[1:]
+        module = importlib.import_module(MODULE_COMMANDS[arguments[0]])
+        return int(module.main(rest, prog=f"freqai-swing {arguments[0]}"))
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(arguments)
     return int(args.handler(args))
 
 

@@ -135,7 +135,8 @@ def check_exchange(url: str, timeout: float = 3.0) -> None:
     except OSError as error:
         raise ExchangeNotRunningError(
             f"The local exchange at {url} is not answering ({error}). Start it with "
-            f"`freqai-swing local-exchange --port {urlsplit(ping).port}`, or leave out "
+            f"`freqai-swing local-exchange --port {urlsplit(ping).port}` (add --datadir DIR for "
+            "other candles than user_data/data/binance), or leave out "
             "--exchange-url and let this command start one."
         ) from None
 

@@ -52,6 +52,13 @@ def _command_offline(args: argparse.Namespace) -> int:
     for leading in ("--", "freqtrade"):
         if arguments and arguments[0] == leading:
             arguments = arguments[1:]
+    if args.exchange_url is None and not args.datadir.is_dir():
+        logging.getLogger("freqai_swing").error(
+            "--datadir %s does not exist: pass a folder of Freqtrade candle files "
+            "(the bundled sample is user_data/data/binance).",
+            args.datadir,
+        )
+        return 2
     try:
         return run_offline(
             arguments,
@@ -62,7 +69,7 @@ def _command_offline(args: argparse.Namespace) -> int:
             seconds_per_candle=args.seconds_per_candle,
             clock_file=args.clock_file,
         )
-    except (ExchangeNotRunningError, ValueError) as error:
+    except (ExchangeNotRunningError, ValueError, FileNotFoundError) as error:
         logging.getLogger("freqai_swing").error("%s", error)
         return 2
 
@@ -96,6 +103,13 @@ def _command_export(args: argparse.Namespace) -> int:
     from freqai_swing.warehouse import WarehouseInputError, export_parquet, export_warehouse
 
     log = logging.getLogger("freqai_swing")
+    if not args.only_named and not args.userdir.is_dir():
+        log.error(
+            "Export refused, nothing written: the user directory %s does not exist (--userdir "
+            "names a Freqtrade user directory such as user_data).",
+            args.userdir,
+        )
+        return 2
     sources = _export_sources(args)
     try:
         with _progress() as progress:
@@ -279,7 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Example: freqai-swing offline -- freqtrade backtesting -c config/base.json "
         "-c config/freqai.json --timerange 20240101-20240301",
     )
-    offline.add_argument("--datadir", type=Path, default=DEFAULT_DATADIR)
+    offline.add_argument(
+        "--datadir",
+        type=Path,
+        default=DEFAULT_DATADIR,
+        help="the local exchange's candles; backtesting, hyperopt, lookahead- and "
+        "recursive-analysis, edge, plot-dataframe and list-data read them too unless given "
+        "their own --datadir (default: %(default)s)",
+    )
     offline.add_argument("--port", type=int, default=0)
     offline.add_argument(
         "--exchange-url",

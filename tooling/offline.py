@@ -37,6 +37,19 @@ _STRATEGY_PATH_COMMANDS = frozenset(
 )
 _FREQAIMODEL_PATH_COMMANDS = (_STRATEGY_PATH_COMMANDS - {"list-strategies"}) | {"list-freqaimodels"}
 _HYPEROPT_PATH_COMMANDS = frozenset({"hyperopt", "list-hyperoptloss"})
+#: Sub-commands that read their candles from ``--datadir``: run offline, they read the local
+#: exchange's. (download-data and trade write there: they keep their own or the config's.)
+_CANDLE_READING_COMMANDS = frozenset(
+    {
+        "backtesting",
+        "hyperopt",
+        "lookahead-analysis",
+        "recursive-analysis",
+        "edge",
+        "plot-dataframe",
+        "list-data",
+    }
+)
 
 
 def backtesting_arguments(
@@ -81,6 +94,15 @@ def bundle_arguments(subcommand: str, arguments: Sequence[str]) -> list[str]:
     if subcommand in _HYPEROPT_PATH_COMMANDS and "--hyperopt-path" not in arguments:
         extra += ["--hyperopt-path", str(REPO_ROOT / "hyperopts")]
     return extra
+
+
+def datadir_arguments(subcommand: str, arguments: Sequence[str], datadir: Path) -> list[str]:
+    """``--datadir`` for a command that reads candles and names no folder of its own."""
+    own = any(
+        part in ("-d", "--datadir", "--data-dir") or part.startswith(("--datadir=", "--data-dir="))
+        for part in arguments
+    )
+    return [] if own or subcommand not in _CANDLE_READING_COMMANDS else ["--datadir", str(datadir)]
 
 
 #: The folders freqtrade expects in a ``--userdir``.
@@ -180,7 +202,8 @@ def run_offline(
     """Run ``freqtrade <arguments>`` with the local exchange up; return its exit code.
 
     Without ``exchange_url`` a local exchange over ``datadir`` is started for the command and
-    stopped after it; with it, that running exchange is checked first and then used. With
+    stopped after it, and a command that reads candles reads ``datadir``'s unless it names its
+    own ``--datadir``; with it, that running exchange is checked first and then used. With
     ``replay_start`` the exchange replays the candles from that date, one 1h candle every
     ``seconds_per_candle``, and the command runs on the replayed clock (tooling.replay); with
     ``exchange_url`` and ``clock_file`` it runs on the clock of that running replay exchange
@@ -209,6 +232,10 @@ def run_offline(
         return _run_with_overlay(api_url, freqtrade_arguments, cwd, environment).returncode
     if clock_file is not None:
         raise ValueError("--clock-file goes with --exchange-url (a running replay exchange)")
+    freqtrade_arguments = [
+        *freqtrade_arguments,
+        *datadir_arguments(freqtrade_arguments[0], freqtrade_arguments, datadir),
+    ]
     if replay_start is None:
         with LocalExchange(datadir, port=port) as exchange:
             return _run_with_overlay(exchange.api_url, freqtrade_arguments, cwd).returncode

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -116,3 +117,50 @@ def test_sample_data_without_its_source_is_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert f"{tmp_path / 'nowhere' / 'BTC_USDT-1h.feather'} is missing" in result.stderr
     assert "--source" in result.stderr
+
+
+def test_export_refuses_a_missing_userdir(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    result = run_bundle_cli(
+        "export", "--userdir", str(tmp_path / "nowhere"), "--warehouse", str(warehouse)
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"the user directory {tmp_path / 'nowhere'} does not exist" in result.stderr
+    assert not warehouse.exists(), "no empty warehouse is created"
+
+
+def test_offline_with_a_missing_datadir_is_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    result = run_bundle_cli(
+        "offline", "--datadir", str(missing), "--", "freqtrade", "list-pairs", "-c",
+        "config/base.json",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if " - ERROR - " in line]
+    assert len(errors) == 1, result.stderr
+    assert f"--datadir {missing} does not exist: pass a folder of Freqtrade candle" in errors[0]
+
+
+def test_offline_datadir_is_the_one_freqtrade_reads(tmp_path: Path) -> None:
+    """``offline --datadir X``: freqtrade reads X too, not config/base.json's folder."""
+    datadir = tmp_path / "binance"
+    datadir.mkdir()
+    shutil.copy(SAMPLE_DATADIR / "ETH_USDT-4h.feather", datadir)
+    result = run_bundle_cli(
+        "offline", "--datadir", str(datadir), "--", "freqtrade", "list-data", "-c",
+        "config/base.json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "ETH/USDT" in result.stdout
+    assert "BTC/USDT" not in result.stdout, "freqtrade read the bundled sample, not --datadir"
+    own = tmp_path / "own"
+    own.mkdir()
+    shutil.copy(SAMPLE_DATADIR / "SOL_USDT-1h.feather", own)
+    result = run_bundle_cli(
+        "offline", "--datadir", str(datadir), "--", "freqtrade", "list-data", "-c",
+        "config/base.json", "--datadir", str(own),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "SOL/USDT" in result.stdout and "ETH/USDT" not in result.stdout

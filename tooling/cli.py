@@ -149,12 +149,12 @@ def _command_evaluate(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from freqai_swing.walk_forward import WalkForwardSettings
-    from tooling.evaluate import evaluate, request_from_arguments
+    from tooling.evaluate import RUNNERS, evaluate, request_from_arguments
 
     log = logging.getLogger("freqai_swing")
     try:
         request = request_from_arguments(
-            args.runners,
+            args.runners or list(RUNNERS),
             args.pairs,
             WalkForwardSettings(args.splits, args.train_days, args.test_days, args.gap_days),
             args.end,
@@ -326,12 +326,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_warehouse_commands(commands)
     _add_selftrain_command(commands)
-    from tooling.evaluate import RUNNERS
-
     evaluation = commands.add_parser(
         "evaluate", help="walk-forward backtests of every runner on the same splits"
     )
-    evaluation.add_argument("--runners", nargs="+", default=list(RUNNERS), choices=list(RUNNERS))
+    evaluation.add_argument(
+        "--runners",
+        nargs="+",
+        help="default: every runner (swing-xgboost, daily-trend, buy-and-hold, ...; an unknown "
+        "name lists them)",
+    )
     evaluation.add_argument("--pairs", nargs="+", help="default: the whitelist of base.json")
     evaluation.add_argument("--splits", type=int, default=5)
     evaluation.add_argument("--train-days", type=int, default=120)

@@ -17,8 +17,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
-from tooling.local_exchange import LocalExchange, loopback_host, write_offline_overlay
-
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -149,6 +147,8 @@ class ExchangeNotRunningError(RuntimeError):
 
 def check_exchange(url: str, timeout: float = 3.0) -> None:
     """Ping a running local exchange; raise with what to do when it does not answer."""
+    from tooling.local_exchange import loopback_host
+
     ping = f"{url.rstrip('/')}/api/v3/ping"
     loopback_host(urlsplit(ping).hostname or "")
     try:
@@ -169,6 +169,8 @@ def _run_with_overlay(
     cwd: Path,
     environment: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
+    from tooling.local_exchange import write_offline_overlay
+
     subcommand = freqtrade_arguments[0]
     environment = bundle_environment() if environment is None else environment
     if subcommand == "trade":
@@ -236,10 +238,12 @@ def run_offline(
         *freqtrade_arguments,
         *datadir_arguments(freqtrade_arguments[0], freqtrade_arguments, datadir),
     ]
+    # Imported here: numpy and pandas would slow every ``freqai-swing --help``.
+    from tooling.local_exchange import LocalExchange, ReplayClock, now_ms, parse_replay_start
+
     if replay_start is None:
         with LocalExchange(datadir, port=port) as exchange:
             return _run_with_overlay(exchange.api_url, freqtrade_arguments, cwd).returncode
-    from tooling.local_exchange import ReplayClock, now_ms, parse_replay_start
     from tooling.replay import replay_environment
 
     if seconds_per_candle <= 0:

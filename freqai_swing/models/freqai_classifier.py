@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from freqtrade.enums import RunMode
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.freqai.base_models.BaseClassifierModel import BaseClassifierModel
 from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
@@ -29,6 +30,7 @@ from freqai_swing.models.boosting import (
     encode_labels,
     purged_validation_split,
 )
+from freqai_swing.models.cached_windows import discard_corrupt_windows
 from freqai_swing.models.ensemble import EnsembleMemberError, SwingEnsemble, train_ensemble
 from freqai_swing.settings import ModelSettings, load_swing_settings
 
@@ -51,6 +53,8 @@ class SwingBoostingClassifier(BaseClassifierModel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.swing = load_swing_settings(self.config)
+        if self.config.get("runmode") in (RunMode.BACKTEST, RunMode.HYPEROPT):
+            discard_corrupt_windows(self.full_path)
 
     def start_live(
         self, dataframe: DataFrame, metadata: dict, strategy: IStrategy, dk: FreqaiDataKitchen

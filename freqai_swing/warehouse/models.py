@@ -182,15 +182,32 @@ def _importances(sub_train: Path, feature_names: list[str]) -> np.ndarray:
     model_files = list(sub_train.glob("*_model.joblib"))
     if not model_files:
         return empty
-    try:
-        import joblib
+    import joblib
 
+    try:
         model = joblib.load(model_files[0])  # noqa: S301 - FreqAI's own file, as FreqAI loads it
+    except ImportError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a corrupt model file is bad input, like a
+        # corrupt prediction file: named, and nothing written
+        raise WarehouseInputError(
+            model_files[0], f"corrupt or unreadable model file ({_first_line(error)}); {_FIX}"
+        ) from None
+    try:
         values = np.asarray(model.feature_importances_, dtype=np.float64)
-    except Exception as error:  # noqa: BLE001 - importances are optional; say why they are missing
+    except (AttributeError, TypeError, ValueError) as error:  # a model without importances
         logger.warning("%s: no feature importances (%s).", model_files[0], error)
         return empty
     return values if len(values) == len(feature_names) else empty
+
+
+#: How to get rid of a corrupt file in FreqAI's model folder (FreqAI writes it again).
+_FIX = "remove it (or its sub-train folder), or run `make clean-models`, and rerun the backtest"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
 
 def historic_predictions_file(folder: ModelFolder) -> Path | None:
@@ -248,7 +265,9 @@ def read_predictions(folder: ModelFolder, path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_feather(path)
     except Exception as error:  # noqa: BLE001 - any unreadable file is named
-        raise WarehouseInputError(path, f"unreadable prediction file ({error})") from None
+        raise WarehouseInputError(
+            path, f"corrupt or unreadable prediction file ({_first_line(error)}); {_FIX}"
+        ) from None
     if "date" not in frame:
         raise WarehouseInputError(path, "prediction file has no 'date' column")
     dates = pd.to_datetime(frame["date"], utc=True).dt.tz_localize(None)

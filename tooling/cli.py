@@ -546,7 +546,14 @@ def _add_warehouse_commands(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser("report", help="self-contained HTML report from the warehouse")
     report.add_argument("--warehouse", type=Path, default=userdir / "warehouse.duckdb")
     report.add_argument("--output", type=Path, default=userdir / "report.html")
-    report.add_argument("--source", help="trades of this source only (default: all)")
+    report.add_argument(
+        "--run",
+        "--source",
+        dest="source",
+        help="the run (a trades source, listed in the report's Runs table) that the per-run "
+        "sections and the equity chart show (default: the latest backtest in the per-run "
+        "sections, every run in the equity chart)",
+    )
     report.set_defaults(handler=_command_report)
 
 

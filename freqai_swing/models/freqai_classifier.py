@@ -39,6 +39,19 @@ logger = logging.getLogger(__name__)
 Trainer = Callable[[TrainingSet, dict[str, Any], ModelSettings], SwingBoostedClassifier]
 
 
+def record_importances(dk: FreqaiDataKitchen, model: Any) -> None:
+    """Keep the model's feature importances in the window's metadata (``*_metadata.json``).
+
+    FreqAI writes the metadata of every window, but the model itself only when it keeps models
+    (``save_backtest_models``; the demo does not): the export reads the importances from here
+    when there is no model file.
+    """
+    importances = np.asarray(model.feature_importances_, dtype=np.float64)
+    dk.data["feature_importances"] = {
+        name: float(value) for name, value in zip(model.feature_names, importances, strict=True)
+    }
+
+
 class SwingBoostingClassifier(BaseClassifierModel):
     """FreqAI classifier over a fixed-class booster, early-stopped on a purged validation slice.
 
@@ -85,6 +98,7 @@ class SwingBoostingClassifier(BaseClassifierModel):
         Dates are ``None`` when FreqAI's outlier removal dropped rows without dropping their
         dates; purging then falls back to rows.
         """
+        dk.data.pop("feature_importances", None)  # the last window's, should this one fail
         features = data_dictionary["train_features"]
         labels = encode_labels(data_dictionary["train_labels"].iloc[:, 0])
         weights = np.asarray(data_dictionary["train_weights"], dtype=np.float64)
@@ -121,6 +135,7 @@ class SwingBoostingClassifier(BaseClassifierModel):
             model.device,
             "n/a" if model.validation_skill is None else f"{model.validation_skill:+.4f}",
         )
+        record_importances(dk, model)
         return model
 
     def has_skill(self, model: Any) -> bool:
@@ -221,6 +236,7 @@ class SwingEnsembleModel(SwingBoostingClassifier):
             {name: round(weight, 3) for name, weight in ensemble.weights.items()},
             ensemble.validation_skill,
         )
+        record_importances(dk, ensemble)
         return ensemble
 
     def predict(

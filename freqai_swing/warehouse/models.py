@@ -125,7 +125,7 @@ def read_sub_train(folder: ModelFolder, sub_train: Path) -> tuple[dict[str, Any]
     extras = metadata.get("extra_returns_per_train") or {}
     skill = extras.get("validation_skill") if isinstance(extras, dict) else None
     train_start, train_end = _training_window(folder, sub_train, trained_at)
-    importances = _importances(sub_train, feature_names)
+    importances = _importances(sub_train, feature_names, metadata.get("feature_importances"))
     version = {
         "identifier": folder.identifier,
         "pair": pair,
@@ -176,12 +176,15 @@ def _training_window(
     return trained_at - pd.Timedelta(days=float(folder.train_period_days)), trained_at
 
 
-def _importances(sub_train: Path, feature_names: list[str]) -> np.ndarray:
-    """Per-feature importances of the saved model, NaN where FreqAI saved no model."""
+def _importances(sub_train: Path, feature_names: list[str], recorded: Any = None) -> np.ndarray:
+    """Per-feature importances of the saved model, else those the bundle's models record in
+    the metadata at training time; NaN where there are neither (another FreqAI model)."""
     empty = np.full(len(feature_names), np.nan)
     model_files = list(sub_train.glob("*_model.joblib"))
     if not model_files:
-        return empty
+        if not isinstance(recorded, dict):
+            return empty
+        return np.array([float(recorded.get(name, np.nan)) for name in feature_names])
     import joblib
 
     try:

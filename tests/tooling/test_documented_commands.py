@@ -116,13 +116,15 @@ def test_documented_command_parses(command: str, document: str) -> None:
         else:
             _check_bundle_command(words, template)
     except SystemExit as error:
+        if error.code == 0 and "--help" in words:
+            return
         pytest.fail(f"{document}: `{command}` does not parse (exit {error.code})")
 
 
 @pytest.mark.parametrize(
     "subcommand",
     sorted({_words(command)[0][1] for command, _ in documented_commands()
-            if command.startswith("freqai-swing ")}),
+            if command.startswith("freqai-swing ") and not _words(command)[0][1].startswith("-")}),
 )  # fmt: skip
 def test_documented_command_help_answers(
     subcommand: str, capsys: pytest.CaptureFixture[str]

@@ -46,10 +46,13 @@ def record_importances(dk: FreqaiDataKitchen, model: Any) -> None:
     (``save_backtest_models``; the demo does not): the export reads the importances from here
     when there is no model file.
     """
-    importances = np.asarray(model.feature_importances_, dtype=np.float64)
-    dk.data["feature_importances"] = {
-        name: float(value) for name, value in zip(model.feature_names, importances, strict=True)
-    }
+    try:
+        importances = np.asarray(model.feature_importances_, dtype=np.float64)
+        recorded = dict(zip(model.feature_names, importances.tolist(), strict=True))
+    except (AttributeError, TypeError, ValueError) as error:  # never fail a trained window
+        logger.warning("%s: feature importances not recorded (%s).", dk.pair, error)
+        return
+    dk.data["feature_importances"] = recorded
 
 
 class SwingBoostingClassifier(BaseClassifierModel):

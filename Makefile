@@ -35,6 +35,7 @@ bench: setup
 	$(BIN)/python -m tooling.bench.rl_env
 	$(BIN)/python -m tooling.bench.export
 	$(BIN)/python -m tooling.bench.ensemble_ppo
+	$(BIN)/python -m tooling.bench.cli_startup
 
 # Walk-forward evaluation of every runner (EVALUATE_ARGS, e.g. --datadir ../shared/data/binance).
 EVALUATE_ARGS ?=

@@ -465,3 +465,27 @@ def settings_fingerprint(config: Mapping[str, Any]) -> str:
     for source in sources:
         digest.update(source.read_bytes())
     return digest.hexdigest()[:8]
+
+
+def candle_fingerprint(config: Mapping[str, Any]) -> str:
+    """A digest of the contents of the candle files a backtest of ``config`` can read.
+
+    Every file of ``config["datadir"]`` in the timeframes used (the strategy's and FreqAI's
+    ``include_timeframes``), not only the whitelist's: per-pair runs and the run of all pairs
+    over one datadir then share their predictions (tooling/evaluate.py's ``--per-pair``), and
+    an edited, re-downloaded or added candle file means FreqAI trains anew instead of reusing
+    predictions made from other candles. Contents, not modification times: a copy of the
+    same candles keeps the identifier.
+    """
+    datadir = config.get("datadir")
+    if not datadir or not Path(datadir).is_dir():
+        return ""
+    features = config.get("freqai", {}).get("feature_parameters", {})
+    timeframes = sorted({config.get("timeframe"), *features.get("include_timeframes", [])} - {None})
+    digest = hashlib.sha256()
+    for timeframe in timeframes:
+        for path in sorted(Path(datadir).glob(f"*-{timeframe}.*")):
+            digest.update(path.name.encode())
+            with path.open("rb") as candles:
+                digest.update(hashlib.file_digest(candles, "sha256").digest())
+    return digest.hexdigest()[:16]

@@ -6,6 +6,7 @@ Each hook hands the dataframe to a pure function of :mod:`freqai_swing.features`
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,12 @@ from freqai_swing.labels import CLASS_ORDER, barrier_widths, triple_barrier_labe
 from freqai_swing.notifications import OperationsNotifier, send_operations_messages
 from freqai_swing.regime import DAILY, above_daily_average
 from freqai_swing.risk_strategy import RiskManagedStrategy
-from freqai_swing.settings import SwingConfigError, load_swing_settings, settings_fingerprint
+from freqai_swing.settings import (
+    SwingConfigError,
+    candle_fingerprint,
+    load_swing_settings,
+    settings_fingerprint,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +60,8 @@ def apply_identifier(config: dict[str, Any]) -> str:
 
     FreqAI reuses saved models and backtest predictions whenever the identifier matches and
     only compares the feature list; deriving the identifier from every setting that shapes a
-    model makes a changed label, parameter or code version start a fresh model folder.
+    model (and, in backtests, from the candle files) makes a changed label, parameter, code
+    version or candle file start a fresh model folder.
     """
     freqai = config.get("freqai", {})
     if not freqai.get("enabled", False):
@@ -65,6 +72,11 @@ def apply_identifier(config: dict[str, Any]) -> str:
         # predictions; a suffixed identifier would escape that purge.
         return str(freqai.get("identifier", ""))
     fingerprint = settings_fingerprint(config)
+    if config.get("runmode") in (RunMode.BACKTEST, RunMode.HYPEROPT):
+        # A backtest's predictions also depend on its candles (live runs read the exchange's
+        # and retrain on their own schedule, so their identifier stays put).
+        candles = candle_fingerprint(config)
+        fingerprint = hashlib.sha256(f"{fingerprint}-{candles}".encode()).hexdigest()[:8]
     identifier = str(freqai.get("identifier", "swing"))
     if not identifier.endswith(f"-{fingerprint}"):
         identifier = f"{identifier}-{fingerprint}"

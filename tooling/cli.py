@@ -79,6 +79,13 @@ def _command_offline(args: argparse.Namespace) -> int:
     for leading in ("--", "freqtrade"):
         if arguments and arguments[0] == leading:
             arguments = arguments[1:]
+    if args.exchange_url is None and not args.datadir.is_dir():
+        logging.getLogger("freqai_swing").error(
+            "--datadir %s does not exist: pass a folder of Freqtrade candle files "
+            "(the bundled sample is user_data/data/binance).",
+            args.datadir,
+        )
+        return 2
     try:
         return run_offline(
             arguments,
@@ -90,7 +97,7 @@ def _command_offline(args: argparse.Namespace) -> int:
             clock_file=args.clock_file,
             exchange=args.exchange,
         )
-    except (ExchangeNotRunningError, ValueError) as error:
+    except (ExchangeNotRunningError, ValueError, FileNotFoundError) as error:
         logging.getLogger("freqai_swing").error("%s", error)
         return 2
 
@@ -124,6 +131,13 @@ def _command_export(args: argparse.Namespace) -> int:
     from freqai_swing.warehouse import WarehouseInputError, export_parquet, export_warehouse
 
     log = logging.getLogger("freqai_swing")
+    if not args.only_named and not args.userdir.is_dir():
+        log.error(
+            "Export refused, nothing written: the user directory %s does not exist (--userdir "
+            "names a Freqtrade user directory such as user_data).",
+            args.userdir,
+        )
+        return 2
     sources = _export_sources(args)
     try:
         with _progress() as progress:
@@ -163,12 +177,12 @@ def _command_evaluate(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from freqai_swing.walk_forward import WalkForwardSettings
-    from tooling.evaluate import evaluate, request_from_arguments
+    from tooling.evaluate import RUNNERS, evaluate, request_from_arguments
 
     log = logging.getLogger("freqai_swing")
     try:
         request = request_from_arguments(
-            args.runners,
+            args.runners or list(RUNNERS),
             args.pairs,
             WalkForwardSettings(args.splits, args.train_days, args.test_days, args.gap_days),
             args.end,
@@ -193,12 +207,6 @@ def _command_evaluate(args: argparse.Namespace) -> int:
     print((request.output / "evaluation.md").read_text())
     log.info("Evaluation written to %s", request.output)
     return 0
-
-
-def _command_local_exchange(args: argparse.Namespace) -> int:
-    from tooling import local_exchange
-
-    return local_exchange.main(args.rest)
 
 
 def _command_init_secrets(args: argparse.Namespace) -> int:
@@ -291,12 +299,6 @@ def _command_trade(args: argparse.Namespace) -> int:
     return subprocess.call(command, env=environment)
 
 
-def _command_sample_data(args: argparse.Namespace) -> int:
-    from tooling import sample_data
-
-    return sample_data.main(args.rest)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="freqai-swing", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -319,7 +321,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Example: freqai-swing offline -- freqtrade backtesting -c config/base.json "
         "-c config/freqai.json --timerange 20240101-20240301",
     )
-    offline.add_argument("--datadir", type=Path, default=DEFAULT_DATADIR)
+    offline.add_argument(
+        "--datadir",
+        type=Path,
+        default=DEFAULT_DATADIR,
+        help="the local exchange's candles; backtesting, hyperopt, lookahead- and "
+        "recursive-analysis, edge, plot-dataframe and list-data read them too unless given "
+        "their own --datadir (default: %(default)s)",
+    )
     offline.add_argument("--port", type=int, default=0)
     offline.add_argument(
         "--exchange-url",
@@ -350,12 +359,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_warehouse_commands(commands)
     _add_selftrain_command(commands)
-    from tooling.evaluate import RUNNERS
-
     evaluation = commands.add_parser(
         "evaluate", help="walk-forward backtests of every runner on the same splits"
     )
-    evaluation.add_argument("--runners", nargs="+", default=list(RUNNERS), choices=list(RUNNERS))
+    evaluation.add_argument(
+        "--runners",
+        nargs="+",
+        help="default: every runner (swing-xgboost, daily-trend, buy-and-hold, ...; an unknown "
+        "name lists them)",
+    )
     evaluation.add_argument("--pairs", nargs="+", help="default: the whitelist of base.json")
     evaluation.add_argument("--splits", type=int, default=5)
     evaluation.add_argument("--train-days", type=int, default=120)
@@ -412,13 +424,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.choices["trade"].add_argument("freqtrade_arguments", nargs=argparse.REMAINDER)
 
-    for name, handler, text in (
-        ("local-exchange", _command_local_exchange, "serve Binance/Bybit REST APIs from candles"),
-        ("sample-data", _command_sample_data, "rebuild the bundled sample from ../shared/data"),
+    for name, text in (
+        ("local-exchange", "serve Binance/Bybit REST APIs from candles"),
+        ("sample-data", "rebuild the bundled sample from ../shared/data"),
     ):
-        sub = commands.add_parser(name, help=text, add_help=False)
-        sub.add_argument("rest", nargs=argparse.REMAINDER)
-        sub.set_defaults(handler=handler)
+        # Listed for --help only: main() hands these commands to their module's own parser.
+        commands.add_parser(name, help=text, add_help=False)
     return parser
 
 
@@ -570,13 +581,33 @@ def _add_warehouse_commands(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser("report", help="self-contained HTML report from the warehouse")
     report.add_argument("--warehouse", type=Path, default=userdir / "warehouse.duckdb")
     report.add_argument("--output", type=Path, default=userdir / "report.html")
-    report.add_argument("--source", help="trades of this source only (default: all)")
+    report.add_argument(
+        "--run",
+        "--source",
+        dest="source",
+        help="the run (a trades source, listed in the report's Runs table) that the per-run "
+        "sections and the equity chart show (default: the latest backtest in the per-run "
+        "sections, every run in the equity chart)",
+    )
     report.set_defaults(handler=_command_report)
 
 
+#: Commands whose options belong to their module's own parser (also ``python -m MODULE``).
+MODULE_COMMANDS = {"local-exchange": "tooling.local_exchange", "sample-data": "tooling.sample_data"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in MODULE_COMMANDS:
+        import importlib
+
+        rest = arguments[1:]
+        if rest[:1] == ["--"]:
+            rest = rest[1:]
+        module = importlib.import_module(MODULE_COMMANDS[arguments[0]])
+        return int(module.main(rest, prog=f"freqai-swing {arguments[0]}"))
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(arguments)
     return int(args.handler(args))
 
 

@@ -1177,9 +1177,9 @@ def _serve(exchange: LocalExchange, pidfile: Path | None) -> None:
             pidfile.unlink()
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     """Serve in the foreground until SIGINT/SIGTERM."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--datadir", type=Path, default=Path("user_data/data/binance"))
     parser.add_argument("--host", default=DEFAULT_HOST, help="loopback address only")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")

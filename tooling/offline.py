@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 from tooling.exchanges import EXCHANGES, configured_exchange, write_exchange_overlay
-from tooling.local_exchange import LocalExchange, loopback_host
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +36,19 @@ _STRATEGY_PATH_COMMANDS = frozenset(
     }
 )
 _FREQAIMODEL_PATH_COMMANDS = (_STRATEGY_PATH_COMMANDS - {"list-strategies"}) | {"list-freqaimodels"}
+#: Sub-commands that read their candles from ``--datadir``: run offline, they read the local
+#: exchange's. (download-data and trade write there: they keep their own or the config's.)
+_CANDLE_READING_COMMANDS = frozenset(
+    {
+        "backtesting",
+        "hyperopt",
+        "lookahead-analysis",
+        "recursive-analysis",
+        "edge",
+        "plot-dataframe",
+        "list-data",
+    }
+)
 
 
 def backtesting_arguments(
@@ -79,6 +91,15 @@ def bundle_arguments(subcommand: str, arguments: Sequence[str]) -> list[str]:
     if subcommand in _FREQAIMODEL_PATH_COMMANDS and "--freqaimodel-path" not in arguments:
         extra += ["--freqaimodel-path", str(REPO_ROOT / "freqaimodels")]
     return extra
+
+
+def datadir_arguments(subcommand: str, arguments: Sequence[str], datadir: Path) -> list[str]:
+    """``--datadir`` for a command that reads candles and names no folder of its own."""
+    own = any(
+        part in ("-d", "--datadir", "--data-dir") or part.startswith(("--datadir=", "--data-dir="))
+        for part in arguments
+    )
+    return [] if own or subcommand not in _CANDLE_READING_COMMANDS else ["--datadir", str(datadir)]
 
 
 #: The folders freqtrade expects in a ``--userdir``.
@@ -125,6 +146,8 @@ class ExchangeNotRunningError(RuntimeError):
 
 def check_exchange(url: str, timeout: float = 3.0) -> None:
     """Ping a running local exchange; raise with what to do when it does not answer."""
+    from tooling.local_exchange import loopback_host
+
     ping = f"{url.rstrip('/')}/api/v3/ping"
     loopback_host(urlsplit(ping).hostname or "")
     try:
@@ -133,7 +156,8 @@ def check_exchange(url: str, timeout: float = 3.0) -> None:
     except OSError as error:
         raise ExchangeNotRunningError(
             f"The local exchange at {url} is not answering ({error}). Start it with "
-            f"`freqai-swing local-exchange --port {urlsplit(ping).port}`, or leave out "
+            f"`freqai-swing local-exchange --port {urlsplit(ping).port}` (add --datadir DIR for "
+            "other candles than user_data/data/binance), or leave out "
             "--exchange-url and let this command start one."
         ) from None
 
@@ -145,6 +169,7 @@ def _run_with_overlay(
     environment: dict[str, str] | None = None,
     exchange_name: str = "binance",
 ) -> subprocess.CompletedProcess[bytes]:
+
     subcommand = freqtrade_arguments[0]
     environment = bundle_environment() if environment is None else environment
     if subcommand == "trade":
@@ -179,7 +204,8 @@ def run_offline(
     """Run ``freqtrade <arguments>`` with the local exchange up; return its exit code.
 
     Without ``exchange_url`` a local exchange over ``datadir`` is started for the command and
-    stopped after it; with it, that running exchange is checked first and then used. With
+    stopped after it, and a command that reads candles reads ``datadir``'s unless it names its
+    own ``--datadir``; with it, that running exchange is checked first and then used. With
     ``replay_start`` the exchange replays the candles from that date, one 1h candle every
     ``seconds_per_candle``, and the command runs on the replayed clock (tooling.replay); with
     ``exchange_url`` and ``clock_file`` it runs on the clock of that running replay exchange
@@ -212,12 +238,18 @@ def run_offline(
         return _run_with_overlay(api_url, freqtrade_arguments, cwd, environment, name).returncode
     if clock_file is not None:
         raise ValueError("--clock-file goes with --exchange-url (a running replay exchange)")
+    freqtrade_arguments = [
+        *freqtrade_arguments,
+        *datadir_arguments(freqtrade_arguments[0], freqtrade_arguments, datadir),
+    ]
+    # Imported here: numpy and pandas would slow every ``freqai-swing --help``.
+    from tooling.local_exchange import LocalExchange, ReplayClock, now_ms, parse_replay_start
+
     if replay_start is None:
         with LocalExchange(datadir, port=port) as exchange:
             return _run_with_overlay(
                 exchange.api_url, freqtrade_arguments, cwd, None, name
             ).returncode
-    from tooling.local_exchange import ReplayClock, now_ms, parse_replay_start
     from tooling.replay import replay_environment
 
     if seconds_per_candle <= 0:

@@ -65,8 +65,8 @@ def copy_sample(
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--source", type=Path, default=Path("../shared/data/binance"))
     parser.add_argument("--target", type=Path, default=Path("user_data/data/binance"))
     parser.add_argument("--start", default=SAMPLE_START)
@@ -75,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s - %(name)s - %(levelname)s - %(message)s"
     )
-    copy_sample(args.source, args.target, args.start, args.end)
+    try:
+        copy_sample(args.source, args.target, args.start, args.end)
+    except FileNotFoundError as error:
+        logger.error("%s Pass the full history's folder with --source.", error)
+        return 2
     return 0
 
 

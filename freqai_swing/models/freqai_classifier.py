@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from freqtrade.enums import RunMode
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.freqai.base_models.BaseClassifierModel import BaseClassifierModel
 from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
@@ -29,12 +30,29 @@ from freqai_swing.models.boosting import (
     encode_labels,
     purged_validation_split,
 )
+from freqai_swing.models.cached_windows import discard_corrupt_windows
 from freqai_swing.models.ensemble import EnsembleMemberError, SwingEnsemble, train_ensemble
 from freqai_swing.settings import ModelSettings, load_swing_settings
 
 logger = logging.getLogger(__name__)
 
 Trainer = Callable[[TrainingSet, dict[str, Any], ModelSettings], SwingBoostedClassifier]
+
+
+def record_importances(dk: FreqaiDataKitchen, model: Any) -> None:
+    """Keep the model's feature importances in the window's metadata (``*_metadata.json``).
+
+    FreqAI writes the metadata of every window, but the model itself only when it keeps models
+    (``save_backtest_models``; the demo does not): the export reads the importances from here
+    when there is no model file.
+    """
+    try:
+        importances = np.asarray(model.feature_importances_, dtype=np.float64)
+        recorded = dict(zip(model.feature_names, importances.tolist(), strict=True))
+    except (AttributeError, TypeError, ValueError) as error:  # never fail a trained window
+        logger.warning("%s: feature importances not recorded (%s).", dk.pair, error)
+        return
+    dk.data["feature_importances"] = recorded
 
 
 class SwingBoostingClassifier(BaseClassifierModel):
@@ -51,6 +69,8 @@ class SwingBoostingClassifier(BaseClassifierModel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.swing = load_swing_settings(self.config)
+        if self.config.get("runmode") in (RunMode.BACKTEST, RunMode.HYPEROPT):
+            discard_corrupt_windows(self.full_path)
 
     def start_live(
         self, dataframe: DataFrame, metadata: dict, strategy: IStrategy, dk: FreqaiDataKitchen
@@ -81,6 +101,7 @@ class SwingBoostingClassifier(BaseClassifierModel):
         Dates are ``None`` when FreqAI's outlier removal dropped rows without dropping their
         dates; purging then falls back to rows.
         """
+        dk.data.pop("feature_importances", None)  # the last window's, should this one fail
         features = data_dictionary["train_features"]
         labels = encode_labels(data_dictionary["train_labels"].iloc[:, 0])
         weights = np.asarray(data_dictionary["train_weights"], dtype=np.float64)
@@ -117,6 +138,7 @@ class SwingBoostingClassifier(BaseClassifierModel):
             model.device,
             "n/a" if model.validation_skill is None else f"{model.validation_skill:+.4f}",
         )
+        record_importances(dk, model)
         return model
 
     def has_skill(self, model: Any) -> bool:
@@ -217,6 +239,7 @@ class SwingEnsembleModel(SwingBoostingClassifier):
             {name: round(weight, 3) for name, weight in ensemble.weights.items()},
             ensemble.validation_skill,
         )
+        record_importances(dk, ensemble)
         return ensemble
 
     def predict(

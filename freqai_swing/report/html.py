@@ -21,6 +21,15 @@ from freqai_swing.warehouse.errors import WarehouseInputError
 
 MAX_PRICE_PAIRS = 4
 TOP_FEATURES = 20
+#: Below this many trades a Sharpe, Sortino or Calmar ratio says nothing (one or two trades
+#: in a window gave Sharpe -100 and Sortino -1022): the report shows "n/a".
+MIN_RATIO_TRADES = 10
+_RATIO_COLUMNS = {
+    "backtest_trades": ("backtest_sharpe", "backtest_sortino"),
+    "total_trades": ("sharpe", "sortino", "calmar"),
+}
+#: A table with more columns than this is laid out to the page's width, its cells wrapped.
+WIDE_TABLE_COLUMNS = 8
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,7 @@ def _trades(connection: duckdb.DuckDBPyConnection, source: str | None) -> pd.Dat
     )
 
 
-def equity_figure(trades: pd.DataFrame) -> go.Figure:
+def equity_figure(trades: pd.DataFrame, shows: str = "every run, one line each") -> go.Figure:
     """Closed profit over time per source (stake currency) and its drawdown from the peak.
 
     Profit rather than balance: dry-run and live databases do not record a starting balance,
@@ -89,7 +98,7 @@ def equity_figure(trades: pd.DataFrame) -> go.Figure:
     figure.update_yaxes(title_text="closed profit", row=1, col=1)
     figure.update_yaxes(title_text="drawdown", row=2, col=1)
     figure.update_layout(
-        title="Equity (closed profit, stake currency) and drawdown",
+        title=f"Equity (closed profit, stake currency) and drawdown: {shows}",
         height=520,
         legend_orientation="h",
     )
@@ -122,11 +131,27 @@ def monthly_returns_figure(trades: pd.DataFrame) -> go.Figure:
             texttemplate="%{text}",
             colorscale="RdYlGn",
             zmid=0,
-            colorbar_title=unit,
+            # a colour bar as tall as the plot, few ticks: legible even for a single year
+            colorbar={
+                "title": {"text": unit, "side": "right"},
+                "ticksuffix": " %" if unit == "%" else "",
+                "nticks": 5,
+                "len": 1.0,
+                "thickness": 18,
+                "tickfont": {"size": 12},
+            },
         )
     )
-    figure.update_layout(title=f"Monthly returns ({unit})", height=200 + 40 * len(grid))
+    figure.update_layout(
+        title=f"Monthly returns ({unit})",
+        height=max(MONTHLY_MIN_HEIGHT, 160 + 60 * len(grid)),
+        yaxis_type="category",
+    )
     return figure
+
+
+#: The heatmap's height for one year: its colour bar then has room for readable tick labels.
+MONTHLY_MIN_HEIGHT = 340
 
 
 def per_pair_table(trades: pd.DataFrame) -> pd.DataFrame:
@@ -261,7 +286,8 @@ def importance_figure(connection: duckdb.DuckDBPyConnection) -> go.Figure:
     if top.empty:
         return _empty(
             "Feature importances",
-            "no saved models (FreqAI keeps backtest models only with save_backtest_models)",
+            "no importances recorded (the bundle's models record them at training time; "
+            "other FreqAI models only in saved models, save_backtest_models)",
         )
     top = top.iloc[::-1]
     figure = go.Figure(go.Bar(x=top["importance"], y=top["feature"], orientation="h"))
@@ -382,8 +408,37 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{column: frame[column].round(4) for column in numbers})
 
 
+def ratios_with_enough_trades(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sharpe, Sortino and Calmar as "n/a" where fewer than ``MIN_RATIO_TRADES`` trades."""
+    frame = frame.copy()
+    for count, ratios in _RATIO_COLUMNS.items():
+        if count not in frame:
+            continue
+        enough = frame[count].fillna(0) >= MIN_RATIO_TRADES
+        for column in ratios:
+            if column in frame:
+                frame[column] = frame[column].astype(object).where(enough, "n/a")
+    return frame
+
+
+def _runs(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every run (backtest result or bot database) with trades in the warehouse."""
+    return _query(
+        connection,
+        "SELECT source AS run, min(mode) AS mode, count(*) AS trades, min(open_date) AS first, "
+        "max(close_date) AS last FROM trades GROUP BY source "
+        "ORDER BY (min(mode) = 'backtest') DESC, source DESC",
+    )
+
+
 def _primary_source(connection: duckdb.DuckDBPyConnection, source: str | None) -> str | None:
     if source is not None:
+        known = connection.execute(
+            "SELECT count(*) FROM trades WHERE source = ?", [source]
+        ).fetchall()[0][0]
+        if not known:
+            runs = ", ".join(_runs(connection)["run"]) or "none"
+            raise WarehouseInputError(source, f"no such run in the warehouse (runs: {runs})")
         return source
     rows = connection.execute(
         "SELECT source FROM trades GROUP BY source "
@@ -394,15 +449,20 @@ def _primary_source(connection: duckdb.DuckDBPyConnection, source: str | None) -
 
 
 def build_figures(warehouse: Path, source: str | None = None) -> list[Section]:
-    """The report's sections, in page order."""
+    """The report's sections, in page order.
+
+    The per-run sections (monthly returns, per pair, trades on price) show one run: ``source``,
+    else the latest backtest; each section's note says what it shows.
+    """
     if not warehouse.is_file():
         raise WarehouseInputError(warehouse, "warehouse does not exist (run freqai-swing export)")
     connection = duckdb.connect(str(warehouse), read_only=True)
     try:
-        all_trades = _trades(connection, source)
+        runs = _runs(connection)
         primary = _primary_source(connection, source)
+        all_trades = _trades(connection, source)
         primary_trades = all_trades[all_trades["source"] == primary]
-        runs = _query(
+        backtests = _query(
             connection,
             "SELECT * EXCLUDE (label_horizon_candles, label_barrier_pct, "
             "label_barrier_mode) FROM backtest_runs ORDER BY source",
@@ -412,26 +472,45 @@ def build_figures(warehouse: Path, source: str | None = None) -> list[Section]:
             "SELECT * EXCLUDE (identifier, status_source) "
             "FROM model_performance ORDER BY trained_at",
         )
+        run_note = f"run: {primary}"
+        everything = "every model version in the warehouse"
         sections = [
-            Section("Equity and drawdown", equity_figure(all_trades)),
             Section(
-                "Monthly returns", monthly_returns_figure(primary_trades), note=f"source: {primary}"
+                "Equity and drawdown",
+                equity_figure(all_trades, run_note if source else "every run, one line each"),
             ),
-            Section("Per pair", table=per_pair_table(all_trades)),
+            Section(
+                "Runs",
+                table=runs,
+                note=f"Monthly returns, Per pair and Trades on price show {primary} "
+                + ("(chosen with --run)" if source else "(the latest backtest)")
+                + "; choose another with freqai-swing report --run RUN.",
+            ),
+            Section("Monthly returns", monthly_returns_figure(primary_trades), note=run_note),
+            Section("Per pair", table=per_pair_table(primary_trades), note=run_note),
             *[
-                Section("Trades on price", figure)
+                Section("Trades on price", figure, note=run_note)
                 for figure in price_figures(connection, primary_trades)
             ],
-            Section("Model versions", model_versions_figure(connection)),
-            Section("Model performance", table=_rounded(performance)),
+            Section("Model versions", model_versions_figure(connection), note=everything),
+            Section(
+                "Model performance",
+                table=ratios_with_enough_trades(_rounded(performance)),
+                note=f"{everything}; Sharpe and Sortino n/a below {MIN_RATIO_TRADES} trades",
+            ),
             Section(
                 "Self-training decisions",
                 table=_decisions(connection),
                 note="promotions, challengers kept out and rollbacks of freqai-swing selftrain",
             ),
-            Section("Backtest runs", table=_rounded(runs)),
-            Section("Feature importances", importance_figure(connection)),
-            Section("Reliability", reliability_figure(connection)),
+            Section(
+                "Backtest runs",
+                table=ratios_with_enough_trades(_rounded(backtests)),
+                note="every backtest in the warehouse; Sharpe, Sortino and Calmar n/a below "
+                f"{MIN_RATIO_TRADES} trades",
+            ),
+            Section("Feature importances", importance_figure(connection), note=everything),
+            Section("Reliability", reliability_figure(connection), note=everything),
         ]
     finally:
         connection.close()
@@ -447,6 +526,7 @@ window.addEventListener("error", function (event) {
 });</script>
 <style>body{font-family:sans-serif;margin:24px;max-width:1400px}
 table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}
+td,th{overflow-wrap:anywhere}table.wide{table-layout:fixed;width:100%}
 h2{margin-top:32px}</style></head><body>
 """
 
@@ -467,7 +547,12 @@ def write_page(sections: list[Section], heading: str, subtitle: str, output: Pat
             )
             plotly_written = True
         if section.table is not None:
-            table = section.table.to_html(index=False, na_rep="") if len(section.table) else "none"
+            wide = ["wide"] if len(section.table.columns) > WIDE_TABLE_COLUMNS else None
+            table = (
+                section.table.to_html(index=False, na_rep="", classes=wide)
+                if len(section.table)
+                else "none"
+            )
             parts.append(f'<div style="overflow-x:auto">{table}</div>')
     parts.append("</body></html>")
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from freqtrade.enums import RunMode
 from freqtrade.exceptions import OperationalException
 from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
 from freqtrade.freqai.RL.BaseEnvironment import BaseEnvironment
@@ -23,6 +24,7 @@ from pandas import DataFrame
 from sb3_contrib.common.maskable.callbacks import MaskableEvalCallback
 from stable_baselines3.common.monitor import Monitor
 
+from freqai_swing.models.cached_windows import discard_corrupt_windows
 from freqai_swing.rl.environment import AgentRoller, SwingTradingEnv
 from freqai_swing.rl.ppo import build_ppo, ppo_parameters
 from freqai_swing.rl.settings import load_rl_settings
@@ -64,6 +66,8 @@ class SwingPPOModel(BaseReinforcementLearningModel):
         _prepare_rl_config(kwargs["config"])
         super().__init__(**kwargs)
         self.swing = load_swing_settings(self.config)
+        if self.config.get("runmode") in (RunMode.BACKTEST, RunMode.HYPEROPT):
+            discard_corrupt_windows(self.full_path)
         self.rl_settings = load_rl_settings(self.rl_config)
         self.ppo_parameters = ppo_parameters(self.model_training_parameters.get("ppo"))
         self.net_arch = self.rl_config.get("net_arch")

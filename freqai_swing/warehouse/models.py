@@ -125,7 +125,7 @@ def read_sub_train(folder: ModelFolder, sub_train: Path) -> tuple[dict[str, Any]
     extras = metadata.get("extra_returns_per_train") or {}
     skill = extras.get("validation_skill") if isinstance(extras, dict) else None
     train_start, train_end = _training_window(folder, sub_train, trained_at)
-    importances = _importances(sub_train, feature_names)
+    importances = _importances(sub_train, feature_names, metadata.get("feature_importances"))
     version = {
         "identifier": folder.identifier,
         "pair": pair,
@@ -176,21 +176,41 @@ def _training_window(
     return trained_at - pd.Timedelta(days=float(folder.train_period_days)), trained_at
 
 
-def _importances(sub_train: Path, feature_names: list[str]) -> np.ndarray:
-    """Per-feature importances of the saved model, NaN where FreqAI saved no model."""
+def _importances(sub_train: Path, feature_names: list[str], recorded: Any = None) -> np.ndarray:
+    """Per-feature importances of the saved model, else those the bundle's models record in
+    the metadata at training time; NaN where there are neither (another FreqAI model)."""
     empty = np.full(len(feature_names), np.nan)
     model_files = list(sub_train.glob("*_model.joblib"))
     if not model_files:
-        return empty
-    try:
-        import joblib
+        if not isinstance(recorded, dict):
+            return empty
+        return np.array([float(recorded.get(name, np.nan)) for name in feature_names])
+    import joblib
 
+    try:
         model = joblib.load(model_files[0])  # noqa: S301 - FreqAI's own file, as FreqAI loads it
+    except ImportError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a corrupt model file is bad input, like a
+        # corrupt prediction file: named, and nothing written
+        raise WarehouseInputError(
+            model_files[0], f"corrupt or unreadable model file ({_first_line(error)}); {_FIX}"
+        ) from None
+    try:
         values = np.asarray(model.feature_importances_, dtype=np.float64)
-    except Exception as error:  # noqa: BLE001 - importances are optional; say why they are missing
+    except (AttributeError, TypeError, ValueError) as error:  # a model without importances
         logger.warning("%s: no feature importances (%s).", model_files[0], error)
         return empty
     return values if len(values) == len(feature_names) else empty
+
+
+#: How to get rid of a corrupt file in FreqAI's model folder (FreqAI writes it again).
+_FIX = "remove it (or its sub-train folder), or run `make clean-models`, and rerun the backtest"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
 
 def historic_predictions_file(folder: ModelFolder) -> Path | None:
@@ -248,7 +268,9 @@ def read_predictions(folder: ModelFolder, path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_feather(path)
     except Exception as error:  # noqa: BLE001 - any unreadable file is named
-        raise WarehouseInputError(path, f"unreadable prediction file ({error})") from None
+        raise WarehouseInputError(
+            path, f"corrupt or unreadable prediction file ({_first_line(error)}); {_FIX}"
+        ) from None
     if "date" not in frame:
         raise WarehouseInputError(path, "prediction file has no 'date' column")
     dates = pd.to_datetime(frame["date"], utc=True).dt.tz_localize(None)

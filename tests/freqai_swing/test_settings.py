@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
+from freqtrade.enums import RunMode
 
 from freqai_swing.settings import SwingConfigError, load_swing_settings, settings_fingerprint
 from freqai_swing.strategy_base import apply_identifier
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR, SAMPLE_DATADIR
 
 
 @pytest.fixture
@@ -84,3 +88,41 @@ def test_identifier_is_suffixed_once(config: dict[str, Any]) -> None:
     assert first.startswith("swing-") and len(first) == len("swing-") + 8
     assert apply_identifier(config) == first
     assert config["freqai"]["identifier"] == first
+
+
+def backtest_config(config: dict[str, Any], datadir: Path) -> dict[str, Any]:
+    config = copy.deepcopy(config)
+    config.update(runmode=RunMode.BACKTEST, datadir=datadir)
+    return config
+
+
+def test_a_backtest_identifier_follows_the_candles(config: dict[str, Any], tmp_path: Path) -> None:
+    """An edited candle file (a 5-day gap and NaN rows) changes the identifier; a copy of the
+    same candles does not; live runs keep theirs whatever the datadir holds."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    shutil.copytree(SAMPLE_DATADIR, first)
+    shutil.copytree(SAMPLE_DATADIR, second)
+    before = apply_identifier(backtest_config(config, first))
+    assert apply_identifier(backtest_config(config, second)) == before, "same candles, same id"
+
+    path = second / "SOL_USDT-1h.feather"
+    candles = pd.read_feather(path)
+    gap = (candles["date"] >= "2024-03-01") & (candles["date"] < "2024-03-06")
+    edited = candles[~gap].reset_index(drop=True)
+    edited.loc[100:110, ["open", "high", "low", "close"]] = float("nan")
+    edited.to_feather(path)
+    assert apply_identifier(backtest_config(config, second)) != before
+
+    live = copy.deepcopy(config)
+    live.update(runmode=RunMode.DRY_RUN, datadir=second)
+    assert apply_identifier(live) == apply_identifier(copy.deepcopy(config))
+
+
+def test_a_candle_file_of_an_unused_timeframe_keeps_the_identifier(
+    config: dict[str, Any], tmp_path: Path
+) -> None:
+    shutil.copytree(SAMPLE_DATADIR, tmp_path / "binance")
+    before = apply_identifier(backtest_config(config, tmp_path / "binance"))
+    unused = tmp_path / "binance" / "BTC_USDT-5m.feather"
+    shutil.copy(SAMPLE_DATADIR / "BTC_USDT-1h.feather", unused)
+    assert apply_identifier(backtest_config(config, tmp_path / "binance")) == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -38,6 +39,19 @@ def compose_command() -> list[str] | None:
     return [legacy] if legacy is not None else None
 
 
+def missing_tool(tool: str, package: str) -> None:
+    """Fail where ``make test`` installs the tool (Debian's apt-get, as root), skip elsewhere.
+
+    ``make test`` runs ``make system-packages`` first, so a missing tool there is a broken setup,
+    not a reason to pass quietly; only a machine it cannot install on skips, and says why.
+    """
+    apt = shutil.which("apt-get")
+    if apt is not None and os.geteuid() == 0:
+        pytest.fail(f"{tool} is missing: `make system-packages` installs it (Debian {package})")
+    why = "no apt-get" if apt is None else "not root"
+    pytest.skip(f"{tool} is not installed and `make test` cannot install it here ({why})")
+
+
 def test_image_is_freqtrades_freqairl_build_of_the_pinned_release() -> None:
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     assert f"ARG FREQTRADE_TAG={freqtrade_release()}_freqairl" in dockerfile
@@ -70,7 +84,8 @@ def test_compose_publishes_the_api_on_localhost_only_and_reads_env() -> None:
 def test_compose_config_accepts_the_files(tmp_path: Path) -> None:
     command = compose_command()
     if command is None:
-        pytest.skip("neither `docker compose` nor `docker-compose` is installed here")
+        missing_tool("`docker compose` or `docker-compose`", "docker-compose")
+        return
     for path in (COMPOSE, COMPOSE_GPU, REPO_ROOT / "Dockerfile"):
         shutil.copy(path, tmp_path / path.name)
     init_secrets(tmp_path / ".env")
@@ -105,7 +120,8 @@ def test_systemd_units_verify_and_start_through_the_guard() -> None:
     )
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
-        pytest.skip("systemd-analyze is not installed here")
+        missing_tool("systemd-analyze", "systemd")
+        return
     result = subprocess.run(
         [analyze, "verify", *map(str, units)],
         capture_output=True,

@@ -238,7 +238,9 @@ def test_unauthenticated_calls_are_refused(paper_bot: PaperBot) -> None:
         timeout=10,
     )
     assert forced.status_code == 401
-    assert paper_bot.rows("SELECT COUNT(*) FROM trades") in ([], [(0,)])
+    # the bot's database exists from its start on: a refused call opened no trade in it
+    assert paper_bot.db.is_file(), f"no trade database at {paper_bot.db}"
+    assert paper_bot.rows("SELECT COUNT(*) FROM trades") == [(0,)]
 
 
 def test_freqai_trains_in_the_loop_and_predictions_arrive(paper_bot: PaperBot) -> None:

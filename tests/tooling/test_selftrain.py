@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from scipy import stats
 
 from freqai_swing.lifecycle.config import SelfTrainSettings
 from freqai_swing.lifecycle.promotion import PromotionResult, promotion_test
@@ -97,7 +98,13 @@ def test_a_challenger_on_shuffled_labels_is_never_promoted(
     assert len(shuffled) >= settings.min_challenger_trades
     decision = promotion_test(shuffled["profit_ratio"], champion["profit_ratio"], settings)
     assert not decision.promote, decision
-    assert decision.p_value >= 1 - settings.confidence or decision.challenger_mean <= 0
+    # kept out by the one-sided Welch test itself (recomputed here), not by the trade count
+    welch = stats.ttest_ind(
+        shuffled["profit_ratio"], champion["profit_ratio"], equal_var=False, alternative="greater"
+    )
+    assert decision.p_value == pytest.approx(float(welch.pvalue))
+    assert decision.p_value >= 1 - settings.confidence, decision
+    assert decision.reason.startswith(f"not better at {settings.confidence:.0%}"), decision
     # the replay with the real test: the shuffled challenger is tested and kept out
     result, registry = replay(runs, tmp_path, settings)
     kinds = [event["kind"] for event in result.events]

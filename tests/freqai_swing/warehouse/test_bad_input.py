@@ -201,3 +201,28 @@ def test_a_candle_file_with_repeated_dates_is_named(candles_only: Path, tmp_path
         export_warehouse(candles_only, ExportSources(datadir=datadir))
     assert error.value.path == datadir / "ETH_USDT-4h.feather"
     assert_unchanged(candles_only, before)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "named"),
+    [
+        ("backtesting_predictions/*_prediction.feather", "corrupt or unreadable prediction file"),
+        ("sub-train-*/*_model.joblib", "corrupt or unreadable model file"),
+    ],
+)
+def test_a_corrupt_freqai_file_is_named_with_its_fix_and_nothing_is_written(
+    exported: ExportedRun, candles_only: Path, tmp_path: Path, pattern: str, named: str
+) -> None:
+    """One policy for FreqAI's prediction and model files: stop, name the file and the fix."""
+    models = tmp_path / "models"
+    shutil.copytree(exported.run.userdir / "models", models)
+    corrupt = sorted(models.glob(f"*/{pattern}"))[0]
+    corrupt.write_bytes(corrupt.read_bytes()[: corrupt.stat().st_size // 2])
+    before = file_hash(candles_only)
+    sources = full_sources(exported.run.userdir, exported.paper_db, models=models)
+    with pytest.raises(WarehouseInputError, match=named) as error:
+        export_warehouse(candles_only, sources)
+    assert error.value.path == corrupt
+    assert "make clean-models" in str(error.value)
+    assert "\n" not in str(error.value)
+    assert_unchanged(candles_only, before)

@@ -13,6 +13,12 @@ PORTFOLIO_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
+        "universe": {
+            "type": ["array", "null"],
+            "items": {"type": "string", "pattern": "^[A-Z0-9]+/[A-Z0-9]+$"},
+            "minItems": 1,
+            "uniqueItems": True,
+        },
         "lookback_days": {
             "type": "array",
             "items": {"type": "integer", "minimum": 2, "maximum": 400},
@@ -32,7 +38,6 @@ PORTFOLIO_SCHEMA: Final[dict[str, Any]] = {
         "meta_filter": {"type": "boolean"},
         "meta_threshold": {"type": "number", "minimum": 0, "maximum": 1},
         "meta_horizon_days": {"type": "integer", "minimum": 1, "maximum": 14},
-        "prediction_max_age_hours": {"type": "integer", "minimum": 1, "maximum": 168},
     },
 }
 
@@ -42,6 +47,10 @@ class PortfolioSettings:
     """The trend portfolio (docs/portfolio.md has the reasoning behind each default).
 
     Attributes:
+        universe: the pairs the book is made of (their daily bars set every target); ``None``
+            takes the whitelist. Naming them keeps a pair's target the same when a tool runs
+            that pair alone (``lookahead-analysis``); pairs outside the whitelist are read as
+            informative pairs and not traded.
         lookback_days: trend lookbacks; the score is the share of them with a positive return.
             Fixed before any result was seen (the time-series momentum literature's 1/3/6
             months, rounded to 20/60/120 days).
@@ -65,10 +74,9 @@ class PortfolioSettings:
         meta_threshold: veto below this calibrated probability ``p``; at or above it the
             weight is multiplied by ``min(1, p / (1 - threshold))``.
         meta_horizon_days: the meta-label's horizon (holding while the core is long).
-        prediction_max_age_hours: an ML part whose prediction is missing or older than this
-            makes the pair's target 0 (the bot never trades on a stale prediction).
     """
 
+    universe: tuple[str, ...] | None = None
     lookback_days: tuple[int, ...] = (20, 60, 120)
     volatility_days: int = 30
     target_volatility: float = 0.15
@@ -84,7 +92,6 @@ class PortfolioSettings:
     meta_filter: bool = False
     meta_threshold: float = 0.45
     meta_horizon_days: int = 5
-    prediction_max_age_hours: int = 26
 
     @property
     def uses_model(self) -> bool:
@@ -107,6 +114,8 @@ _NAMES: Final[frozenset[str]] = frozenset(item.name for item in fields(Portfolio
 def portfolio_settings(block: Mapping[str, Any] | None) -> PortfolioSettings:
     """Build the settings from an already schema-checked ``swing.portfolio`` block."""
     values = {key: value for key, value in (block or {}).items() if key in _NAMES}
+    if values.get("universe") is not None:
+        values["universe"] = tuple(values["universe"])
     if "lookback_days" in values:
         values["lookback_days"] = tuple(int(days) for days in values["lookback_days"])
     return PortfolioSettings(**values)

@@ -76,7 +76,7 @@ def above_average(close: pd.Series, days: int) -> pd.Series:
 
 def on_hourly_rows(hourly: pd.DataFrame, daily: pd.DataFrame, timeframe: str) -> pd.DataFrame:
     """The daily columns on each 1h row, as known at that row's close (forward-filled)."""
-    informative = daily.reset_index()
+    informative = daily.rename_axis("date").reset_index()
     merged = merge_informative_pair(
         hourly[["date"]].copy(), informative, timeframe, DAILY, ffill=True
     )

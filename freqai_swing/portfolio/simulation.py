@@ -13,30 +13,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from freqai_swing.portfolio.book import book_targets, pair_inputs, regime_gate
 from freqai_swing.portfolio.rebalance import rebalance_stake
 from freqai_swing.portfolio.settings import PortfolioSettings
-from freqai_swing.portfolio.signals import (
-    above_average,
-    daily_bars,
-    trailing_volatility,
-    trend_score,
-)
-from freqai_swing.portfolio.weights import annualised_covariance, portfolio_targets, raw_weight
-
-
-def daily_inputs(
-    hourly: Mapping[str, pd.DataFrame], settings: PortfolioSettings
-) -> dict[str, pd.DataFrame]:
-    """Per pair, one row a day: close, trend score and trailing volatility."""
-    inputs = {}
-    for pair, candles in hourly.items():
-        bars = daily_bars(candles)
-        bars["score"] = trend_score(bars["close"], settings.lookback_days)
-        bars["volatility"] = trailing_volatility(
-            bars["realized_variance"], settings.volatility_days
-        )
-        inputs[pair] = bars
-    return inputs
 
 
 def simulate(
@@ -47,37 +26,21 @@ def simulate(
     fee: float = 0.0015,
     max_position: float = 0.2,
     max_exposure: float = 0.8,
-    volatility: Mapping[str, pd.Series] | None = None,
-    meta_probability: Mapping[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
-    """Daily equity (starting at 1), exposure, turnover and fees between ``start`` and ``end``.
-
-    ``volatility`` replaces a pair's trailing volatility (a forecast known at each day's
-    close); ``meta_probability`` applies the meta filter.
-    """
-    inputs = daily_inputs(hourly, settings)
-    days = pd.date_range(pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC"), freq="D")
-    closes = pd.DataFrame({pair: bars["close"] for pair, bars in inputs.items()})
-    closes = closes.reindex(closes.index.union(days)).ffill()
-    regime_close = closes[settings.regime_pair]
-    regime = (
-        above_average(regime_close, settings.regime_days)
-        if settings.regime_enabled
-        else pd.Series(True, index=closes.index)
+    """Daily equity (starting at 1), exposure, turnover and fees between ``start`` and ``end``:
+    the book's targets (:func:`book_targets`, as the strategy computes them) traded at each
+    daily close through the rebalancing band."""
+    inputs = {pair: pair_inputs(candles, settings) for pair, candles in hourly.items()}
+    book = book_targets(
+        inputs,
+        regime_gate(hourly[settings.regime_pair], settings),
+        settings,
+        max_position,
+        max_exposure,
     )
-    weights = {}
-    for pair, bars in inputs.items():
-        vol = bars["volatility"] if volatility is None else volatility[pair]
-        meta = None if meta_probability is None else meta_probability[pair]
-        weights[pair] = raw_weight(
-            bars["score"].reindex(closes.index),
-            vol.reindex(closes.index),
-            regime,
-            len(inputs),
-            settings,
-            None if meta is None else meta.reindex(closes.index),
-        )
-    raw = pd.DataFrame(weights)
+    days = pd.date_range(pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC"), freq="D")
+    closes = pd.DataFrame({pair: frame["close"] for pair, frame in inputs.items()})
+    closes = closes.reindex(closes.index.union(days)).ffill()
     values = pd.Series(0.0, index=closes.columns)
     cash = 1.0
     rows = []
@@ -88,17 +51,12 @@ def simulate(
         growth = closes.iloc[position] / closes.iloc[position - 1]
         values = values * growth.fillna(1.0)
         equity = cash + float(values.sum())
-        covariance = annualised_covariance(
-            closes.iloc[: position + 1], settings.covariance_days
-        )
-        targets = portfolio_targets(
-            raw.iloc[position].to_dict(), covariance, settings, max_position, max_exposure
-        )
+        targets = book.targets.loc[day] if day in book.targets.index else values * 0.0
         traded = 0.0
         for pair, target in targets.items():
             stake = rebalance_stake(
                 float(values[pair]),
-                target * equity,
+                float(target) * equity,
                 equity,
                 settings.rebalance_band,
                 settings.min_order_fraction,

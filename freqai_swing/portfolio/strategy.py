@@ -10,9 +10,10 @@ decision row (the 23:00 candle for daily decisions):
   band (``adjust_trade_position``: additions, and partial exits with a negative stake);
 * a pair whose weight drops to 0 is exited (``populate_exit_trend``).
 
-The portfolio step (position cap, volatility target from the covariance of the held pairs,
-exposure cap) reads every pair's latest analysed row through the data provider, which in a
-backtest ends at the candle being simulated.
+The book step (position cap, volatility target from the covariance of the held pairs,
+exposure cap) is computed in ``populate_indicators`` from the daily bars of the whole universe
+(:mod:`.book`), merged onto the 1h rows by date: each pair's ``target_weight`` column is
+final, and no order reads another pair's analysed frame.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 from freqtrade.persistence import PairLocks, Trade
 
+from freqai_swing.portfolio.book import Book, book_targets, pair_inputs, pair_share, regime_gate
 from freqai_swing.portfolio.labels import (
     forward_log_volatility,
     meta_labels,
@@ -32,15 +34,8 @@ from freqai_swing.portfolio.labels import (
 )
 from freqai_swing.portfolio.rebalance import rebalance_stake
 from freqai_swing.portfolio.settings import PortfolioSettings
-from freqai_swing.portfolio.signals import (
-    above_average,
-    daily_bars,
-    is_decision_row,
-    on_hourly_rows,
-    trailing_volatility,
-    trend_score,
-)
-from freqai_swing.portfolio.weights import annualised_covariance, portfolio_targets, raw_weight
+from freqai_swing.portfolio.signals import is_decision_row, on_hourly_rows
+from freqai_swing.portfolio.weights import raw_weight
 from freqai_swing.risk_strategy import fired
 from freqai_swing.strategy_base import (
     SwingFreqaiStrategyBase,
@@ -90,7 +85,13 @@ class PortfolioStrategyBase(SwingFreqaiStrategyBase):
         super().__init__(config)
         self.portfolio: PortfolioSettings = self.swing.portfolio
         self.startup_candle_count = 24 * (self.portfolio.history_days + 1)
-        self._targets: tuple[datetime | None, dict[str, float]] = (None, {})
+        self._book: tuple[tuple[Any, ...], Book | None] = ((), None)
+
+    @property
+    def universe(self) -> list[str]:
+        """The pairs the book is made of: ``swing.portfolio.universe``, else the whitelist."""
+        listed = self.portfolio.universe or self.config["exchange"]["pair_whitelist"]
+        return list(dict.fromkeys(listed))
 
     @property
     def models_decide(self) -> bool:
@@ -98,7 +99,8 @@ class PortfolioStrategyBase(SwingFreqaiStrategyBase):
         return bool(self.config.get("freqai", {}).get("enabled")) and self.portfolio.uses_model
 
     def informative_pairs(self) -> list[tuple[str, str]]:
-        return [(self.portfolio.regime_pair, self.timeframe)]
+        pairs = dict.fromkeys([*self.universe, self.portfolio.regime_pair])
+        return [(pair, self.timeframe) for pair in pairs]
 
     # --- FreqAI hooks: the model's features and labels ---------------------------------
     def feature_engineering_expand_all(
@@ -133,32 +135,54 @@ class PortfolioStrategyBase(SwingFreqaiStrategyBase):
         return _replace_columns(dataframe, labels)
 
     # --- columns --------------------------------------------------------------------------
-    def _regime(self, dataframe: pd.DataFrame) -> pd.Series:
-        settings = self.portfolio
-        if not settings.regime_enabled:
-            return pd.Series(True, index=dataframe.index)
-        market = self.dp.get_pair_dataframe(pair=settings.regime_pair, timeframe=self.timeframe)
-        if market.empty:
-            return pd.Series(False, index=dataframe.index)
-        bars = daily_bars(market)
-        gate = above_average(bars["close"], settings.regime_days).astype(float).to_frame("on")
-        return on_hourly_rows(dataframe, gate, self.timeframe)["on"].eq(1.0)
+    def book(self) -> Book:
+        """The universe's book from the candles the data provider holds (cached until they
+        change: a backtest computes it once for all pairs, a live bot once per new candle)."""
+        frames = {
+            pair: self.dp.get_pair_dataframe(pair=pair, timeframe=self.timeframe)
+            for pair in dict.fromkeys([*self.universe, self.portfolio.regime_pair])
+        }
+        key = tuple(
+            (pair, len(frame), frame["date"].iloc[-1] if len(frame) else None)
+            for pair, frame in frames.items()
+        )
+        if self._book[0] != key or self._book[1] is None:
+            settings = self.portfolio
+            inputs = {
+                pair: pair_inputs(frames[pair], settings)
+                for pair in self.universe
+                if not frames[pair].empty
+            }
+            market = frames[settings.regime_pair]
+            gate = (
+                regime_gate(market, settings)
+                if not market.empty
+                else pd.Series(False, index=pd.DatetimeIndex([], tz="UTC"))
+            )
+            book = book_targets(
+                inputs,
+                gate,
+                settings,
+                max_position=float(self.risk_max_stake_fraction.value),
+                max_exposure=self.risk.max_exposure,
+            )
+            self._book = (key, book)
+        assert self._book[1] is not None
+        return self._book[1]
 
     def populate_indicators(
         self, dataframe: pd.DataFrame, metadata: dict[str, Any]
     ) -> pd.DataFrame:
         settings = self.portfolio
-        bars = daily_bars(dataframe)
+        pair = metadata["pair"]
+        own = pair_inputs(dataframe, settings)
+        book = self.book()
         daily = pd.DataFrame(
-            {
-                "trend_score": trend_score(bars["close"], settings.lookback_days),
-                "trailing_volatility": trailing_volatility(
-                    bars["realized_variance"], settings.volatility_days
-                ),
-            }
+            {"trend_score": own["score"], "trailing_volatility": own["volatility"]}
         )
         dataframe[list(daily.columns)] = on_hourly_rows(dataframe, daily, self.timeframe)
-        dataframe["regime_on"] = self._regime(dataframe).astype(float)
+        context = pd.DataFrame({"regime_on": book.gate.astype(float), "book_scale": book.scale})
+        dataframe[list(context.columns)] = on_hourly_rows(dataframe, context, self.timeframe)
         volatility = dataframe["trailing_volatility"]
         meta = None
         if self.models_decide:
@@ -171,71 +195,44 @@ class PortfolioStrategyBase(SwingFreqaiStrategyBase):
             if settings.meta_filter:
                 dataframe["meta_probability"] = dataframe[META_TARGET].clip(0, 1).where(fresh)
                 meta = dataframe["meta_probability"]
-        # the pair's own weight as if it were alone; the book's 1/sqrt(n) share is applied
-        # at order time, so no column depends on how many pairs a run has
+        # the pair alone; the book's share (1/sqrt(n), cap) and scale turn it into the target
         dataframe["raw_weight"] = raw_weight(
-            dataframe["trend_score"], volatility, dataframe["regime_on"], 1, settings, meta
+            dataframe["trend_score"], volatility, dataframe["regime_on"].eq(1.0), 1, settings, meta
         )
+        share = pair_share(
+            dataframe["raw_weight"], len(self.universe), float(self.risk_max_stake_fraction.value)
+        )
+        dataframe["target_weight"] = (share * dataframe["book_scale"]).fillna(0.0)
+        if pair not in self.universe:
+            dataframe["target_weight"] = 0.0
         dataframe["decision"] = is_decision_row(dataframe["date"], settings.decision_hours)
         return dataframe
 
     def populate_entry_trend(
         self, dataframe: pd.DataFrame, metadata: dict[str, Any]
     ) -> pd.DataFrame:
-        enter = dataframe["decision"] & (dataframe["raw_weight"] > 0)
+        enter = dataframe["decision"] & (dataframe["target_weight"] > 0)
         dataframe.loc[enter, ["enter_long", "enter_tag"]] = (1, "trend")
         return dataframe
 
     def populate_exit_trend(
         self, dataframe: pd.DataFrame, metadata: dict[str, Any]
     ) -> pd.DataFrame:
-        leave = dataframe["decision"] & (dataframe["raw_weight"] <= 0)
+        leave = dataframe["decision"] & (dataframe["target_weight"] <= 0)
         dataframe.loc[leave, ["exit_long", "exit_tag"]] = (1, "trend_off")
         return dataframe
 
-    # --- the portfolio step ---------------------------------------------------------------
-    def _latest_rows(self, current_time: datetime) -> dict[str, pd.DataFrame]:
-        """Each whitelisted pair's analysed candles up to ``current_time``, when fresh."""
-        frames = {}
-        for pair in self.dp.current_whitelist():
-            frame, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
-            if frame.empty or "raw_weight" not in frame.columns:
-                continue
-            age = current_time - frame["date"].iloc[-1].to_pydatetime()
-            if age > timedelta(hours=2):  # no candle for this pair now: no target
-                continue
-            frames[pair] = frame
-        return frames
-
-    def portfolio_weights(self, current_time: datetime) -> dict[str, float]:
-        """Every pair's target share of equity at ``current_time`` (cached per candle)."""
-        if self._targets[0] == current_time:
-            return self._targets[1]
-        frames = self._latest_rows(current_time)
-        share = 1.0 / np.sqrt(max(len(self.dp.current_whitelist()), 1))
-        raw = {pair: share * float(frame["raw_weight"].iloc[-1]) for pair, frame in frames.items()}
-        covariance = None
-        if any(value > 0 for value in raw.values()):
-            days = self.portfolio.covariance_days
-            closes = pd.DataFrame(
-                {
-                    pair: frame.loc[frame["decision"], ["date", "close"]]
-                    .iloc[-(days + 1) :]
-                    .set_index("date")["close"]
-                    for pair, frame in frames.items()
-                    if raw[pair] > 0
-                }
-            )
-            covariance = annualised_covariance(closes, days)
-        targets = portfolio_targets(
-            raw,
-            covariance,
-            self.portfolio,
-            max_position=float(self.risk_max_stake_fraction.value),
-            max_exposure=self.risk.max_exposure,
-        )
-        self._targets = (current_time, targets)
-        return targets
+    # --- orders ---------------------------------------------------------------------------
+    def current_target(self, pair: str, current_time: datetime) -> float | None:
+        """The pair's target share of equity from its last closed candle; ``None`` when that
+        candle is missing or stale (no order then)."""
+        frame, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+        if frame.empty or "target_weight" not in frame.columns:
+            return None
+        last = frame.iloc[-1]
+        if current_time - last["date"].to_pydatetime() > timedelta(hours=2):
+            return None
+        return float(last["target_weight"])
 
     def portfolio_equity(self) -> float:
         """Free stake currency plus every open position at its latest close."""
@@ -260,7 +257,7 @@ class PortfolioStrategyBase(SwingFreqaiStrategyBase):
         side: str,
         **kwargs: Any,
     ) -> float:
-        target = self.portfolio_weights(current_time).get(pair, 0.0)
+        target = self.current_target(pair, current_time) or 0.0
         equity = self.portfolio_equity()
         stake = target * equity
         if self.risk.enabled:
@@ -305,8 +302,8 @@ class PortfolioStrategyBase(SwingFreqaiStrategyBase):
         frame, _ = self.dp.get_analyzed_dataframe(trade.pair, self.timeframe)
         if frame.empty or not bool(frame["decision"].iloc[-1]):
             return None
-        target = self.portfolio_weights(current_time).get(trade.pair, 0.0)
-        if target <= 0:
+        target = self.current_target(trade.pair, current_time)
+        if target is None or target <= 0:
             return None  # the exit signal closes the whole position
         equity = self.portfolio_equity()
         value = float(trade.amount) * current_rate

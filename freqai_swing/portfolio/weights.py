@@ -43,29 +43,44 @@ def raw_weight(
     return weight.replace([np.inf, -np.inf], np.nan).fillna(0.0).clip(lower=0.0)
 
 
+def book_scale(
+    shares: np.ndarray,
+    covariance: np.ndarray | None,
+    settings: PortfolioSettings,
+    max_exposure: float,
+) -> float:
+    """The multiplier that brings the held ``shares`` to the volatility target (by their
+    annualised ``covariance``; none when unknown) and then within ``max_exposure`` in all."""
+    scale = 1.0
+    if covariance is not None:
+        variance = float(shares @ np.nan_to_num(covariance) @ shares)
+        if variance > 0 and math.sqrt(variance) > settings.target_volatility:
+            scale = settings.target_volatility / math.sqrt(variance)
+    total = scale * float(shares.sum())
+    if total > max_exposure > 0:
+        scale *= max_exposure / total
+    return scale
+
+
 def portfolio_targets(
-    raw: Mapping[str, float],
+    shares: Mapping[str, float],
     covariance: pd.DataFrame | None,
     settings: PortfolioSettings,
     max_position: float,
     max_exposure: float,
 ) -> dict[str, float]:
-    """Final weights: each capped at ``max_position``, the book scaled to the volatility
-    target by the held pairs' annualised ``covariance``, then to ``max_exposure`` in all."""
-    weights = pd.Series({pair: max(0.0, float(value)) for pair, value in raw.items()}, dtype=float)
-    weights = weights.fillna(0.0).clip(upper=max_position)
+    """One day's final weights: each share capped at ``max_position``, then scaled by
+    :func:`book_scale` over the held pairs."""
+    weights = pd.Series({pair: max(0.0, float(value)) for pair, value in shares.items()})
+    weights = weights.astype(float).fillna(0.0).clip(upper=max_position)
     held = weights[weights > 0]
-    if covariance is not None and not held.empty:
-        known = [pair for pair in held.index if pair in covariance.index]
-        sub = covariance.loc[known, known].to_numpy(dtype=float)
-        vector = held[known].to_numpy()
-        variance = float(vector @ np.nan_to_num(sub) @ vector)
-        if variance > 0 and math.sqrt(variance) > settings.target_volatility:
-            weights *= settings.target_volatility / math.sqrt(variance)
-    total = float(weights.sum())
-    if total > max_exposure > 0:
-        weights *= max_exposure / total
-    return {pair: float(value) for pair, value in weights.items()}
+    if held.empty:
+        return {pair: 0.0 for pair in weights.index}
+    matrix = None
+    if covariance is not None:
+        matrix = covariance.reindex(index=held.index, columns=held.index).to_numpy(dtype=float)
+    scale = book_scale(held.to_numpy(), matrix, settings, max_exposure)
+    return {pair: float(value) * scale for pair, value in weights.items()}
 
 
 def annualised_covariance(daily_closes: pd.DataFrame, days: int) -> pd.DataFrame:

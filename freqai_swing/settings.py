@@ -421,11 +421,23 @@ _IDENTIFIER_VOLATILE_KEYS: Final[frozenset[str]] = frozenset(
 )
 
 
+_MODEL_SHAPING_PORTFOLIO_KEYS: Final[frozenset[str]] = frozenset(
+    {"meta_horizon_days", "volatility_model"}
+)
+
+
 def _model_shaping_swing(block: Mapping[str, Any]) -> dict[str, Any]:
     """The ``swing`` block without what does not shape a model: the risk rules size and gate
     orders, the lifecycle's knobs pick models, and where and in how many processes an Optuna
-    study runs does not change what it finds."""
+    study runs does not change what it finds. Of the portfolio's settings only the meta-label's
+    horizon and the volatility model shape a model; the rest size and gate orders, so its ML
+    ablation runners share their models."""
     shaped = {k: v for k, v in block.items() if k not in {"risk", "selftrain"}}
+    portfolio = shaped.get("portfolio")
+    if isinstance(portfolio, Mapping):
+        shaped["portfolio"] = {
+            k: v for k, v in portfolio.items() if k in _MODEL_SHAPING_PORTFOLIO_KEYS
+        }
     ensemble = shaped.get("ensemble")
     optuna = ensemble.get("optuna") if isinstance(ensemble, Mapping) else None
     if isinstance(optuna, Mapping) and ({"workers", "storage"} & set(optuna)):
@@ -456,12 +468,15 @@ def settings_fingerprint(config: Mapping[str, Any]) -> str:
         # (its feature check then sees duplicated columns), so a backtest reuses only a run of
         # the very same timerange.
         "timerange": config.get("timerange"),
+        # the portfolio's meta-label is "beats the round-trip fee"
+        "fee": config.get("fee"),
     }
     digest = hashlib.sha256(json.dumps(shaped, sort_keys=True, default=str).encode())
     package = Path(__file__).parent
     sources = [package / name for name in _CORE_SOURCES]
     sources += sorted((package / "models").glob("*.py"))
     sources += sorted((package / "rl").glob("*.py"))
+    sources += [package / "portfolio" / name for name in ("labels.py", "model.py")]
     for source in sources:
         digest.update(source.read_bytes())
     return digest.hexdigest()[:8]

@@ -78,7 +78,7 @@ def _logit(probability: np.ndarray) -> np.ndarray:
 
 
 def _lightgbm_parameters(config: dict[str, Any], seed: int) -> dict[str, Any]:
-    parameters = {"n_estimators": 300, "learning_rate": 0.03, "num_leaves": 15, "verbosity": -1}
+    parameters = {"n_estimators": 150, "learning_rate": 0.05, "num_leaves": 15, "verbosity": -1}
     parameters.update(config.get("freqai", {}).get("model_training_parameters", {}))
     parameters.update({"random_state": seed, "n_jobs": 1, "deterministic": True})
     return parameters

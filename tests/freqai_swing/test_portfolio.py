@@ -181,3 +181,33 @@ def test_a_wrong_portfolio_key_is_named() -> None:
         load_swing_settings({"swing": {"portfolio": {"target_vol": 0.1}}})
     settings = portfolio_settings({"lookback_days": [10, 30], "meta_filter": True})
     assert settings.lookback_days == (10, 30) and settings.uses_model
+
+
+def test_deflated_sharpe_ratio_falls_with_the_number_of_trials() -> None:
+    from freqai_swing.portfolio.scores import deflated_sharpe_ratio, expected_max_sharpe
+
+    rng = np.random.default_rng(7)
+    draws = rng.normal(0.0, 1.0, 1000)
+    returns = 0.001 + 0.01 * (draws - draws.mean()) / draws.std(ddof=1)  # daily Sharpe 0.1
+    sharpes = [0.02, 0.05, 0.08, 0.1]
+    assert expected_max_sharpe(sharpes, 1) == 0.0
+    one, many = (deflated_sharpe_ratio(returns, sharpes, n) for n in (1, 100))
+    assert 0.99 < one <= 1.0  # t = 0.1 * sqrt(999) ≈ 3.2 standard errors
+    assert many < one
+    # normal returns: the denominator is sqrt(1 + SR^2 / 2), the benchmark 0
+    sharpe = returns.mean() / returns.std(ddof=1)
+    from scipy.stats import norm
+
+    assert one == pytest.approx(
+        norm.cdf(sharpe * math.sqrt(999) / math.sqrt(1 + sharpe**2 / 2)), abs=0.01
+    )
+
+
+def test_forecast_scores_are_zero_when_perfect() -> None:
+    from freqai_swing.portfolio.scores import binary_brier, log_rmse, qlike
+
+    variance = np.array([0.1, 0.4, 0.9])
+    assert qlike(variance, variance) == pytest.approx(0.0)
+    assert qlike(variance, variance * 2) > 0
+    assert log_rmse(np.sqrt(variance), np.sqrt(variance) * np.e) == pytest.approx(1.0)
+    assert binary_brier(np.array([1.0, 0.0]), np.array([1.0, 0.0])) == 0.0

@@ -128,8 +128,6 @@ def _export_sources(args: argparse.Namespace):  # noqa: ANN202 - ExportSources
 
 
 def _command_export(args: argparse.Namespace) -> int:
-    from freqai_swing.warehouse import WarehouseInputError, export_parquet, export_warehouse
-
     log = logging.getLogger("freqai_swing")
     if not args.only_named and not args.userdir.is_dir():
         log.error(
@@ -138,6 +136,8 @@ def _command_export(args: argparse.Namespace) -> int:
             args.userdir,
         )
         return 2
+    from freqai_swing.warehouse import WarehouseInputError, export_parquet, export_warehouse
+
     sources = _export_sources(args)
     try:
         with _progress() as progress:

@@ -127,6 +127,7 @@ def test_export_refuses_a_missing_userdir(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert f"the user directory {tmp_path / 'nowhere'} does not exist" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not warehouse.exists(), "no empty warehouse is created"
 
 

@@ -77,6 +77,10 @@ def _check_bundle_command(words: list[str], template: bool) -> None:
     if subcommand in cli.MODULE_COMMANDS:
         return  # their own parsers: run for real in test_documented_local_exchange_runs
     args = cli.build_parser().parse_args(words[1:])
+    if subcommand == "evaluate" and args.runners:  # checked by the evaluation, not the parser
+        from tooling.evaluate import RUNNERS
+
+        assert set(args.runners) <= set(RUNNERS), f"unknown runners in {words}"
     wrapped = list(getattr(args, "freqtrade_arguments", []))
     if wrapped[:1] == ["--"]:
         wrapped = wrapped[1:]

@@ -85,8 +85,10 @@ def test_buy_and_hold_matches_the_candles(first) -> None:
         assert split["exposure"] == pytest.approx(1.0, abs=0.01)
 
 
-def test_bad_requests_get_a_clear_error(tmp_path: Path, capsys) -> None:
+def test_bad_requests_get_a_clear_error(tmp_path: Path, capsys, caplog) -> None:
     assert main(["evaluate", "--runners", "buy-and-hold", "--gap-days", "3"]) == 2
+    assert main(["evaluate", "--runners", "magic", "--output", str(tmp_path)]) == 2
+    assert "unknown runner(s) ['magic']; choose from ['buy-and-hold'" in caplog.text
     assert main(["evaluate", "--pairs", "NOPE/USDT", "--output", str(tmp_path)]) == 2
     with pytest.raises(ValueError, match="unknown runner"):
         request_from_arguments(["magic"], PAIRS, SETTINGS, None, SAMPLE_DATADIR, tmp_path)

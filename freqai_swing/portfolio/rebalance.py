@@ -24,3 +24,17 @@ def rebalance_stake(
     if abs(difference) < min_order_fraction * equity:
         return 0.0
     return difference
+
+
+def partial_exit_stake(sell_value: float, position_value: float, trade_stake: float) -> float:
+    """The negative stake that makes Freqtrade sell ``sell_value`` of a position now worth
+    ``position_value``.
+
+    Freqtrade turns a negative stake into an amount at the trade's *cost*
+    (``amount × stake / trade.stake_amount``), not at today's price: selling half of a position
+    that has grown tenfold takes half of its stake, not half of its value.
+    """
+    if position_value <= 0 or trade_stake <= 0:
+        return 0.0
+    share = min(max(sell_value / position_value, 0.0), 1.0)
+    return -share * trade_stake

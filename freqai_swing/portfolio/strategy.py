@@ -32,7 +32,7 @@ from freqai_swing.portfolio.labels import (
     meta_labels,
     volatility_features,
 )
-from freqai_swing.portfolio.rebalance import rebalance_stake
+from freqai_swing.portfolio.rebalance import partial_exit_stake, rebalance_stake
 from freqai_swing.portfolio.settings import PortfolioSettings
 from freqai_swing.portfolio.signals import is_decision_row, on_hourly_rows
 from freqai_swing.portfolio.weights import raw_weight
@@ -320,7 +320,10 @@ class PortfolioStrategyBase(SwingFreqaiStrategyBase):
             sold = min(-stake, value)
             if min_stake is not None and (sold < min_stake or value - sold < min_stake):
                 return None
-            return -sold, "rebalance_down"
+            return (
+                partial_exit_stake(sold, value, float(trade.stake_amount)),
+                "rebalance_down",
+            )
         return None
 
     def _addition(

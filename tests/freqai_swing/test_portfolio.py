@@ -211,3 +211,13 @@ def test_forecast_scores_are_zero_when_perfect() -> None:
     assert qlike(variance, variance * 2) > 0
     assert log_rmse(np.sqrt(variance), np.sqrt(variance) * np.e) == pytest.approx(1.0)
     assert binary_brier(np.array([1.0, 0.0]), np.array([1.0, 0.0])) == 0.0
+
+
+def test_a_partial_exit_is_asked_for_at_the_trades_cost_basis() -> None:
+    from freqai_swing.portfolio.rebalance import partial_exit_stake
+
+    # a position bought for 100 now worth 1000: selling 500 of value is half the position,
+    # which Freqtrade takes as a stake of -50 (amount = stake × trade amount / trade stake)
+    assert partial_exit_stake(500.0, 1000.0, 100.0) == pytest.approx(-50.0)
+    assert partial_exit_stake(2000.0, 1000.0, 100.0) == pytest.approx(-100.0)
+    assert partial_exit_stake(10.0, 0.0, 100.0) == 0.0

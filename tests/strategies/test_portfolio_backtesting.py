@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import CONFIG_DIR, FreqtradeRun, overlay_factory, run_freqtrade
+from tests.conftest import (
+    CONFIG_DIR,
+    SAMPLE_DATADIR,
+    FreqtradeRun,
+    overlay_factory,
+    run_freqtrade,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -79,6 +85,27 @@ def test_the_core_trades_every_pair_and_rebalances_with_several_orders(
     assert (trades["exit_reason"] == "trend_off").any()
     decided = book["date"].dt.hour == 0
     assert decided.all(), "orders only in the hour after a daily decision"
+
+
+def test_no_position_outgrows_the_cap_by_more_than_the_band(core_run: FreqtradeRun) -> None:
+    """Winners are trimmed back to target (SOL rose about fivefold in this period): at each
+    daily mark, no position is worth more than the 20 % cap plus the band and a day's move."""
+    from types import SimpleNamespace
+
+    from tooling.evaluate import daily_equity, load_closes
+    from tooling.research.portfolio_evidence import held_values
+
+    trades = core_run.trades()
+    closes = load_closes(SAMPLE_DATADIR, PAIRS)
+    span = SimpleNamespace(
+        test_start=pd.Timestamp("2023-10-02", tz="UTC"),
+        test_end=pd.Timestamp("2024-04-01", tz="UTC"),
+    )
+    equity = daily_equity(trades, closes, span, 10_000.0)  # type: ignore[arg-type]
+    marks = closes.reindex(closes.index.union(equity.index)).ffill().reindex(equity.index)
+    for pair, value in held_values(trades, equity.index, marks).items():
+        share = value / equity.to_numpy()
+        assert share.max() < 0.2 * 1.25 * 1.25, f"{pair} grew to {share.max():.0%} of equity"
 
 
 def test_ml_off_removes_every_model_from_the_decision(core_run: FreqtradeRun) -> None:

@@ -31,21 +31,24 @@ from freqai_swing.portfolio.labels import (
 )
 from freqai_swing.portfolio.scores import binary_brier, binary_log_loss, log_rmse, qlike
 from freqai_swing.walk_forward import equity_figures
-from tooling.evaluate import daily_equity, load_closes, load_trades
+from tooling.evaluate import daily_equity, load_closes
 
 PAIRS = ("BTC", "ETH", "SOL", "BNB", "XRP", "ADA", "AVAX", "DOGE", "LINK", "DOT")
 
 
-def _held_value(trades: pd.DataFrame, days: pd.DatetimeIndex, marks: pd.DataFrame) -> np.ndarray:
-    """Market value of all open positions at each day's mark, from the filled orders."""
-    held = np.zeros(len(days))
+def held_values(
+    trades: pd.DataFrame, days: pd.DatetimeIndex, marks: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """Per pair, the market value held at each day's mark, from the filled orders."""
+    held: dict[str, np.ndarray] = {}
     for trade in trades.itertuples():
         amount = np.zeros(len(days))
         for order in trade.orders:
             filled = pd.Timestamp(order["order_filled_timestamp"], unit="ms", tz="UTC")
             sign = 1.0 if order["ft_order_side"] == "buy" else -1.0
             amount += np.where(np.asarray(days >= filled), sign * float(order["amount"]), 0.0)
-        held += np.clip(amount, 0.0, None) * np.nan_to_num(marks[trade.pair].to_numpy())
+        value = np.clip(amount, 0.0, None) * np.nan_to_num(marks[trade.pair].to_numpy())
+        held[trade.pair] = held.get(trade.pair, np.zeros(len(days))) + value
     return held
 
 
@@ -65,11 +68,12 @@ def _order_flows(trades: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_figures(userdir: Path, datadir: Path, start: str, end: str) -> dict[str, dict]:
-    from freqtrade.data.btanalysis import load_backtest_stats
+    from freqtrade.data.btanalysis import load_backtest_data, load_backtest_stats
 
-    stats = load_backtest_stats(userdir / "backtest_results")
+    results = userdir / "backtest_results" if userdir.is_dir() else userdir
+    stats = load_backtest_stats(results)
     starting_balance = float(next(iter(stats["strategy"].values()))["starting_balance"])
-    trades = load_trades(userdir)
+    trades = load_backtest_data(results)
     pairs = sorted(set(trades["pair"])) or [f"{coin}/USDT" for coin in PAIRS]
     closes = load_closes(datadir, pairs)
     span = SimpleNamespace(
@@ -78,7 +82,8 @@ def run_figures(userdir: Path, datadir: Path, start: str, end: str) -> dict[str,
     equity = daily_equity(trades, closes, span, starting_balance)  # type: ignore[arg-type]
     days = equity.index
     marks = closes.reindex(closes.index.union(days)).ffill().reindex(days)
-    exposure = pd.Series(_held_value(trades, days, marks), index=days) / equity
+    invested = sum(held_values(trades, days, marks).values(), np.zeros(len(days)))
+    exposure = pd.Series(invested, index=days) / equity
     flows = _order_flows(trades)
     periods = {"overall": (days[0], days[-1])}
     for year in sorted(set(days.year)):

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: setup system-packages demo test lint bench evaluate clean-models
+.PHONY: setup system-packages ui demo test lint bench evaluate clean-models
 
 setup: $(STAMP)
 
@@ -16,17 +16,24 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-demo: setup
+# FreqUI, built for offline use, into the environment's freqtrade when the folder is there
+# (`freqai-swing install-ui` without --from downloads it instead).
+FREQUI_DIR ?= ../shared/frequi
+ui: setup
+	@if [ -d $(FREQUI_DIR) ]; then $(BIN)/freqai-swing install-ui --from $(FREQUI_DIR); fi
+
+demo: setup ui
 	$(BIN)/freqai-swing demo
 
 # Debian packages the tests drive, installed when missing (as root): headless Chromium renders
-# the HTML report, docker-compose validates docker-compose.yml, systemd-analyze the unit files.
+# the HTML report and runs FreqUI (tests/tooling/test_frequi.py), docker-compose validates
+# docker-compose.yml, systemd-analyze the unit files.
 SYSTEM_PACKAGES := chromium:chromium docker-compose:docker-compose systemd-analyze:systemd
 system-packages:
 	@missing=""; for entry in $(SYSTEM_PACKAGES); do command -v $${entry%%:*} >/dev/null || missing="$$missing $${entry#*:}"; done; \
 	if [ -n "$$missing" ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
 
-test: setup system-packages
+test: setup system-packages ui
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (not tests): figures depend on the machine; compare the ratios they print.

@@ -299,6 +299,33 @@ def _command_trade(args: argparse.Namespace) -> int:
     return subprocess.call(command, env=environment)
 
 
+def _command_install_ui(args: argparse.Namespace) -> int:
+    """FreqUI into this environment's freqtrade: from a built folder, or online."""
+    from tooling.frequi import (
+        UIFolderError,
+        install_ui_from,
+        install_ui_online,
+        installed_ui_folder,
+    )
+    from tooling.offline import freqtrade_executable
+
+    log = logging.getLogger("freqai_swing")
+    if args.source is None:
+        return install_ui_online(freqtrade_executable())
+    try:
+        version = install_ui_from(args.source)
+    except UIFolderError as error:
+        log.error("%s", error)
+        return 2
+    log.info(
+        "FreqUI (%s) installed into %s: start a bot or `freqtrade webserver` with the API "
+        "server on, then open http://127.0.0.1:8080 (the api_server's port)",
+        version,
+        installed_ui_folder(),
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="freqai-swing", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -387,6 +414,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluation.add_argument("--output", type=Path, default=REPO_ROOT / "user_data" / "evaluation")
     evaluation.set_defaults(handler=_command_evaluate)
+
+    install_ui = commands.add_parser(
+        "install-ui",
+        help="install FreqUI into this environment's freqtrade (--from a built folder, offline)",
+        description="Without --from: freqtrade install-ui (downloads the latest release, needs "
+        "internet). With --from DIR: copies a built FreqUI (DIR or DIR/dist holding index.html, "
+        "e.g. ../shared/frequi) into freqtrade's UI folder, offline.",
+    )
+    install_ui.add_argument("--from", dest="source", type=Path, help="a built FreqUI folder")
+    install_ui.set_defaults(handler=_command_install_ui)
 
     secrets_parser = commands.add_parser(
         "init-secrets", help="generate the REST API's password, JWT secret and ws token into .env"

@@ -86,6 +86,7 @@ class PortfolioStrategyBase(SwingFreqaiStrategyBase):
         self.portfolio: PortfolioSettings = self.swing.portfolio
         self.startup_candle_count = 24 * (self.portfolio.history_days + 1)
         self._book: tuple[tuple[Any, ...], Book | None] = ((), None)
+        self.plot_config = self._written_plot_config()
 
     @property
     def universe(self) -> list[str]:
@@ -97,6 +98,28 @@ class PortfolioStrategyBase(SwingFreqaiStrategyBase):
     def models_decide(self) -> bool:
         """FreqAI runs only when an ML part takes part in the decision."""
         return bool(self.config.get("freqai", {}).get("enabled")) and self.portfolio.uses_model
+
+    def _written_plot_config(self) -> dict[str, Any]:
+        """The class's ``plot_config`` less the columns of ML parts that are off: those are
+        never written, and FreqUI would draw their lines (or a whole subplot) empty."""
+        decide = self.models_decide
+        unwritten = {
+            column
+            for column, written in (
+                ("forecast_volatility", decide and self.portfolio.volatility_forecast),
+                ("meta_probability", decide and self.portfolio.meta_filter),
+                ("do_predict", decide),
+            )
+            if not written
+        }
+        subplots = {
+            name: {column: style for column, style in lines.items() if column not in unwritten}
+            for name, lines in self.plot_config["subplots"].items()
+        }
+        return {
+            "main_plot": dict(self.plot_config["main_plot"]),
+            "subplots": {name: lines for name, lines in subplots.items() if lines},
+        }
 
     def informative_pairs(self) -> list[tuple[str, str]]:
         pairs = dict.fromkeys([*self.universe, self.portfolio.regime_pair])

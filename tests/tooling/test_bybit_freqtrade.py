@@ -19,17 +19,14 @@ import pandas as pd
 import pytest
 
 from tests.conftest import CONFIG_DIR, REPO_ROOT, SAMPLE_DATADIR, load_candles, run_freqtrade
-from tests.tooling.test_paper_trading import PaperBot, force_round_trip, free_port, wait_for
+from tests.support.paper_bot import PaperBot, force_round_trip, replayed_dry_run, wait_for
 from tooling.exchanges import write_exchange_overlay
-from tooling.local_exchange import LocalExchange, ReplayClock, now_ms, parse_replay_start
+from tooling.local_exchange import LocalExchange
 from tooling.offline import (
     backtesting_arguments,
-    bundle_arguments,
     bundle_environment,
     freqtrade_executable,
 )
-from tooling.replay import replay_environment
-from tooling.secrets_env import API_PASSWORD, API_USERNAME, init_secrets, load_env_file
 
 pytestmark = pytest.mark.slow
 
@@ -149,50 +146,22 @@ def test_freqai_walk_forward_backtest_of_the_default_strategy_trades_on_bybit(
 @pytest.fixture(scope="module")
 def bybit_paper_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperBot]:
     """The real ``freqtrade trade`` dry run on the replayed Bybit endpoints (one pair)."""
-    folder = tmp_path_factory.mktemp("bybit-paper")
-    userdir, datadir = folder / "userdir", folder / "data"
-    for path in (userdir / "models", userdir / "logs", datadir):
-        path.mkdir(parents=True)
-    env_file = folder / ".env"
-    init_secrets(env_file)
-    secrets = load_env_file(env_file, {})
-    clock = ReplayClock(parse_replay_start("2024-02-20T16:00"), 10.0, now_ms())
-    port = free_port()
     overlay = {
         "exchange": {"pair_whitelist": ["SOL/USDT"]},
-        "db_url": f"sqlite:///{folder / 'trades.sqlite'}",
         "force_entry_enable": True,  # test-only: the trade is forced through the REST API
         "entry_pricing": {"price_side": "other"},
         "exit_pricing": {"price_side": "other"},
-        "api_server": {"listen_port": port},
         **SMALL_FREQAI,
     }
-    (folder / "overlay.json").write_text(json.dumps(overlay))
-    with LocalExchange(SAMPLE_DATADIR, replay=clock, clock_file=folder / "clock") as exchange:
-        offline = write_exchange_overlay(folder / "offline.json", "bybit", exchange.url)
-        environment = replay_environment(
-            folder / "clock", load_env_file(env_file, bundle_environment())
-        )
-        arguments = ["trade"]
-        for config in (*BYBIT_CONFIGS, CONFIG_DIR / "freqai.json", CONFIG_DIR / "dry-run.json"):
-            arguments += ["-c", str(config)]
-        arguments += ["-c", str(folder / "overlay.json"), "-c", str(offline)]
-        arguments += ["--userdir", str(userdir), "--datadir", str(datadir)]
-        bot = PaperBot(
-            folder=folder,
-            command=[freqtrade_executable(), *arguments, *bundle_arguments("trade", arguments)],
-            environment=environment,
-            api_url=f"http://127.0.0.1:{port}",
-            username=secrets[API_USERNAME],
-            password=secrets[API_PASSWORD],
-            exchange=exchange,
-            telegram=None,  # type: ignore[arg-type]  # Telegram is off in dry-run.json
-        )
-        try:
-            bot.start()
-            yield bot
-        finally:
-            bot.kill()
+    with replayed_dry_run(
+        tmp_path_factory.mktemp("bybit-paper"),
+        [*BYBIT_CONFIGS, CONFIG_DIR / "freqai.json", CONFIG_DIR / "dry-run.json"],
+        overlay,
+        "2024-02-20T16:00",
+        10.0,
+        exchange="bybit",
+    ) as bot:
+        yield bot
 
 
 def test_a_replayed_bybit_dry_run_opens_and_closes_a_trade(bybit_paper_bot: PaperBot) -> None:

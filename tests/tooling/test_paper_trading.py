@@ -9,39 +9,17 @@ SIGKILL and restarted on the same database. Replayed time: one 1h candle every 1
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import socket
-import sqlite3
-import subprocess
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 from freqtrade_client import FtRestClient
 
-from tests.conftest import CONFIG_DIR, REPO_ROOT, SAMPLE_DATADIR
+from tests.conftest import CONFIG_DIR
 from tests.support.fake_telegram import FakeTelegram
-from tooling.local_exchange import (
-    LocalExchange,
-    ReplayClock,
-    now_ms,
-    parse_replay_start,
-    write_offline_overlay,
-)
-from tooling.offline import bundle_arguments, bundle_environment, freqtrade_executable
-from tooling.replay import replay_environment
-from tooling.secrets_env import (
-    API_PASSWORD,
-    API_USERNAME,
-    init_secrets,
-    load_env_file,
-)
+from tests.support.paper_bot import PaperBot, force_round_trip, replayed_dry_run, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -57,126 +35,15 @@ CHAT_ID = "777000"
 TELEGRAM_ROUTE = Path(__file__).resolve().parents[1] / "support" / "telegram_route"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for(
-    condition: Callable[[], Any], timeout: float, what: str, log: Path, pid: int | None = None
-) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail with the bot's log tail.
-
-    With ``pid`` the bot first dumps every thread's stack into its log (SIGUSR1, registered by
-    the test-only sitecustomize), so a stall shows where it stands.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(1.0)
-    if pid is not None:
-        os.kill(pid, signal.SIGUSR1)
-        time.sleep(2)
-    tail = log.read_text(errors="replace")[-12000:] if log.is_file() else ""
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{tail}")
-
-
-@dataclass
-class PaperBot:
-    """The running bot and everything around it."""
-
-    folder: Path
-    command: list[str]
-    environment: dict[str, str]
-    api_url: str
-    username: str
-    password: str
-    exchange: LocalExchange
-    telegram: FakeTelegram
-    process: subprocess.Popen[bytes] | None = None
-    starts: list[Path] = field(default_factory=list)
-
-    @property
-    def db(self) -> Path:
-        return self.folder / "trades.sqlite"
-
-    @property
-    def log(self) -> Path:
-        return self.starts[-1]
-
-    def start(self) -> None:
-        log = self.folder / f"bot-{len(self.starts)}.log"
-        self.starts.append(log)
-        with log.open("wb") as output:
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=REPO_ROOT,
-                env=self.environment,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        wait_for(self.api_up, 90, "the REST API", log, self.process.pid)
-
-    def api_up(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            pytest.fail(
-                f"the bot exited with {self.process.returncode}:\n"
-                + self.log.read_text(errors="replace")[-4000:]
-            )
-        try:
-            return self.client().ping() == {"status": "pong"}
-        except requests.RequestException:
-            return False
-
-    def client(self) -> FtRestClient:
-        return FtRestClient(self.api_url, self.username, self.password, timeout=30)
-
-    @property
-    def pid(self) -> int | None:
-        return None if self.process is None else self.process.pid
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Kill the bot's process group (only what this fixture started)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, sig)
-        self.process.wait(timeout=30)
-
-    def rows(self, query: str) -> list[tuple[Any, ...]]:
-        if not self.db.is_file():
-            return []
-        with sqlite3.connect(self.db) as connection:
-            return connection.execute(query).fetchall()
-
-    def output(self) -> str:
-        return "\n".join(path.read_text(errors="replace") for path in self.starts)
-
-
 @pytest.fixture(scope="module")
 def paper_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperBot]:
-    folder = tmp_path_factory.mktemp("paper")
-    userdir, datadir = folder / "userdir", folder / "data"
-    for path in (userdir / "models", userdir / "logs", datadir):
-        path.mkdir(parents=True)
-    env_file = folder / ".env"
-    init_secrets(env_file)
-    secrets = load_env_file(env_file, {})
-    clock = ReplayClock(parse_replay_start(REPLAY_START), SECONDS_PER_CANDLE, now_ms())
-    port = free_port()
     overlay = {
         "exchange": {"pair_whitelist": PAIRS},
-        "db_url": f"sqlite:///{folder / 'trades.sqlite'}",
         "max_open_trades": 2,
         # Test-only: forceenter for the REST checks, and orders priced to fill at once.
         "force_entry_enable": True,
         "entry_pricing": {"price_side": "other"},
         "exit_pricing": {"price_side": "other"},
-        "api_server": {"listen_port": port},
         "freqai": {
             "train_period_days": 60,
             "feature_parameters": {"indicator_periods_candles": [12]},
@@ -186,44 +53,25 @@ def paper_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperBot]:
         # so the strategy itself can trade in a three-minute run.
         "swing": {"model": {"min_validation_skill": -1.0}},
     }
-    (folder / "overlay.json").write_text(json.dumps(overlay))
     with (
-        LocalExchange(SAMPLE_DATADIR, replay=clock, clock_file=folder / "clock") as exchange,
         FakeTelegram() as telegram,
-    ):
-        write_offline_overlay(folder / "offline.json", exchange.api_url)
-        environment = replay_environment(
-            folder / "clock", load_env_file(env_file, bundle_environment())
-        )
-        environment["PYTHONPATH"] = os.pathsep.join(
-            [str(TELEGRAM_ROUTE), environment["PYTHONPATH"]]
-        )
-        environment.update(
-            FREQAI_SWING_FAKE_TELEGRAM=telegram.url,
-            FREQTRADE__TELEGRAM__ENABLED="true",
-            FREQTRADE__TELEGRAM__TOKEN="123456:fake-token-for-the-local-server",  # noqa: S106
-            FREQTRADE__TELEGRAM__CHAT_ID=CHAT_ID,
-        )
-        arguments = ["trade"]
-        for config in ("base.json", "freqai.json", "dry-run.json"):
-            arguments += ["-c", str(CONFIG_DIR / config)]
-        arguments += ["-c", str(folder / "overlay.json"), "-c", str(folder / "offline.json")]
-        arguments += ["--userdir", str(userdir), "--datadir", str(datadir)]
-        bot = PaperBot(
-            folder=folder,
-            command=[freqtrade_executable(), *arguments, *bundle_arguments("trade", arguments)],
-            environment=environment,
-            api_url=f"http://127.0.0.1:{port}",
-            username=secrets[API_USERNAME],
-            password=secrets[API_PASSWORD],
-            exchange=exchange,
+        replayed_dry_run(
+            tmp_path_factory.mktemp("paper"),
+            [CONFIG_DIR / name for name in ("base.json", "freqai.json", "dry-run.json")],
+            overlay,
+            REPLAY_START,
+            SECONDS_PER_CANDLE,
+            environment={
+                "FREQAI_SWING_FAKE_TELEGRAM": telegram.url,
+                "FREQTRADE__TELEGRAM__ENABLED": "true",
+                "FREQTRADE__TELEGRAM__TOKEN": "123456:fake-token-for-the-local-server",
+                "FREQTRADE__TELEGRAM__CHAT_ID": CHAT_ID,
+            },
+            python_path=[TELEGRAM_ROUTE],
             telegram=telegram,
-        )
-        try:
-            bot.start()
-            yield bot
-        finally:
-            bot.kill()
+        ) as bot,
+    ):
+        yield bot
 
 
 def test_unauthenticated_calls_are_refused(paper_bot: PaperBot) -> None:
@@ -264,43 +112,6 @@ def test_freqai_trains_in_the_loop_and_predictions_arrive(paper_bot: PaperBot) -
         )
 
     wait_for(predicted, 60, "a prediction on the latest candle", paper_bot.log)
-
-
-def force_round_trip(bot: PaperBot, pair: str, attempts: int = 3) -> int:
-    """Force a trade in and out through the REST API; return its id.
-
-    The strategy's own exit signal may close the forced trade in the seconds between the fill and
-    the force exit (a candle passes every 10 s): that trade is left closed and a new one is forced.
-    """
-    client = bot.client()
-    for _ in range(attempts):
-        opened = client.forceenter(pair, "long")
-        assert opened.get("pair") == pair, opened
-        trade_id = int(opened["trade_id"])
-        wait_for(
-            lambda trade_id=trade_id: client.trade(trade_id).get("has_open_orders") is False,
-            30,
-            "the forced entry to fill",
-            bot.log,
-        )
-        status = client.status()
-        balance = client.balance()
-        exited = client.forceexit(trade_id)
-        if exited == {"result": f"Created exit order for trade {trade_id}."}:
-            assert trade_id in [trade["trade_id"] for trade in status]
-            assert balance["currencies"] and any(
-                item["currency"] == pair.split("/")[0] for item in balance["currencies"]
-            )
-            wait_for(
-                lambda trade_id=trade_id: client.trade(trade_id).get("is_open") is False,
-                30,
-                "the forced exit",
-                bot.log,
-            )
-            return trade_id
-        # Only the race described above may refuse the force exit.
-        assert client.trade(trade_id).get("exit_reason") not in (None, "force_exit"), exited
-    pytest.fail(f"the strategy closed {attempts} forced trades before the force exit")
 
 
 def test_trades_open_and_close_through_the_loop_and_the_api(paper_bot: PaperBot) -> None:

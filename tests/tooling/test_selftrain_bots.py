@@ -24,7 +24,7 @@ import requests
 from freqai_swing.lifecycle.config import SelfTrainSettings
 from freqai_swing.lifecycle.registry import ModelRegistry
 from tests.conftest import CONFIG_DIR, SAMPLE_DATADIR
-from tests.tooling.test_paper_trading import free_port, wait_for
+from tests.support.paper_bot import free_port, wait_for
 from tooling.local_exchange import (
     LocalExchange,
     ReplayClock,

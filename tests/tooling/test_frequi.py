@@ -278,6 +278,26 @@ def load_the_strategys_plot_config(page: Page, subplots: set[str]) -> None:
     pytest.fail(f"FreqUI's Plot Configurator closed {CONFIGURATOR_ATTEMPTS} times")
 
 
+def hovered_subplots(page: Page, subplots: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+    """The chart's tooltip over candles near the end, once it shows every subplot's columns.
+
+    The tooltip of a candle lists each subplot with each of its columns' values; the chart
+    redraws once FreqUI fetched the candles with the configuration's columns.
+    """
+    box = page.locator("canvas").first.bounding_box()
+    assert box is not None
+    sections: dict[str, dict[str, str]] = {}
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        for share in (0.9, 0.8, 0.7):
+            page.mouse.move(box["x"] + share * box["width"], box["y"] + 0.4 * box["height"])
+            page.wait_for_timeout(300)
+            sections = tooltip_sections(page.evaluate(TOOLTIP_TEXT))
+            if all(columns <= set(sections.get(name, {})) for name, columns in subplots.items()):
+                return sections
+    return sections
+
+
 def test_the_user_sees_the_open_trade_and_every_subplot_of_the_chart(
     ui_bot: PaperBot, trade: dict, session: Session, tmp_path: Path
 ) -> None:
@@ -315,18 +335,7 @@ def test_the_user_sees_the_open_trade_and_every_subplot_of_the_chart(
     expect(page.get_by_text(re.compile(r"Long entries: [1-9]"))).to_be_visible()
     load_the_strategys_plot_config(page, set(subplots))
 
-    # The tooltip of a candle lists each subplot with each of its columns' values; the chart
-    # redraws once FreqUI fetched the candles with the configuration's columns.
-    box = canvas.bounding_box()
-    sections: dict[str, dict[str, str]] = {}
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while time.monotonic() < deadline and not all(
-        columns <= set(sections.get(name, {})) for name, columns in subplots.items()
-    ):
-        for share in (0.9, 0.8, 0.7):  # candles near the end of the shown window
-            page.mouse.move(box["x"] + share * box["width"], box["y"] + 0.4 * box["height"])
-            page.wait_for_timeout(300)
-            sections = tooltip_sections(page.evaluate(TOOLTIP_TEXT))
+    sections = hovered_subplots(page, subplots)
     for name, columns in subplots.items():
         assert name in sections, f"subplot {name} not drawn: {sections}"
         assert columns <= set(sections[name]), f"{name}: {columns} drawn as {sections[name]}"

@@ -114,7 +114,7 @@ def prediction_scores(userdir: Path, datadir: Path) -> dict[str, dict[str, float
     meta_rows = []
     for path in files:
         predictions = pd.read_feather(path)
-        coin = path.name.split("_")[1]
+        coin = path.name.split("_")[1].upper()
         candles = pd.read_feather(datadir / f"{coin}_USDT-1h.feather")
         stamp = int(path.name.split("_")[2])
         window_start = pd.Timestamp(stamp, unit="s", tz="UTC")

@@ -33,6 +33,7 @@ from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import CONFIG_DIR, REPO_ROOT
+from tests.support.browser import chromium
 from tests.support.paper_bot import PaperBot, replayed_dry_run, wait_for
 from tooling.frequi import installed_ui_version
 
@@ -55,15 +56,6 @@ VIEWPORT = {"width": 1400, "height": 900}
 TOOLTIP_TEXT = """() => Array.from(document.querySelectorAll('div'))
     .filter(div => div.style.zIndex === '9999999' && div.style.display !== 'none')
     .map(div => div.innerText).join('\\n')"""
-
-
-def chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        pytest.fail(
-            "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
-        )
-    return found
 
 
 def require_installed_ui() -> None:

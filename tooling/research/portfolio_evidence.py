@@ -29,7 +29,14 @@ from freqai_swing.portfolio.labels import (
     meta_labels,
     volatility_features,
 )
-from freqai_swing.portfolio.scores import binary_brier, binary_log_loss, log_rmse, qlike
+from freqai_swing.portfolio.scores import (
+    binary_brier,
+    binary_log_loss,
+    deflated_sharpe_ratio,
+    expected_max_sharpe,
+    log_rmse,
+    qlike,
+)
 from freqai_swing.walk_forward import equity_figures
 from tooling.evaluate import daily_equity, load_closes
 
@@ -163,6 +170,31 @@ def prediction_scores(userdir: Path, datadir: Path) -> dict[str, dict[str, float
     return result
 
 
+def deflated_figures(
+    path: Path, args: argparse.Namespace, trial_sharpes: list[float], trials: int
+) -> dict[str, float]:
+    """The chosen run's Deflated Sharpe Ratio over ``trials`` configurations."""
+    from freqtrade.data.btanalysis import load_backtest_data, load_backtest_stats
+
+    results = path / "backtest_results" if path.is_dir() else path
+    stats = load_backtest_stats(results)
+    starting_balance = float(next(iter(stats["strategy"].values()))["starting_balance"])
+    trades = load_backtest_data(results)
+    closes = load_closes(args.datadir, sorted(set(trades["pair"])))
+    span = SimpleNamespace(
+        test_start=pd.Timestamp(args.start, tz="UTC"), test_end=pd.Timestamp(args.end, tz="UTC")
+    )
+    equity = daily_equity(trades, closes, span, starting_balance)  # type: ignore[arg-type]
+    returns = equity.pct_change().dropna().to_numpy()
+    daily_sharpes = [value / np.sqrt(365) for value in trial_sharpes]
+    return {
+        "daily_sharpe": float(returns.mean() / returns.std(ddof=1)),
+        "expected_max_of_trials": expected_max_sharpe(daily_sharpes, trials),
+        "deflated_sharpe_ratio": deflated_sharpe_ratio(returns, daily_sharpes, trials),
+        "trials": float(trials),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datadir", type=Path, required=True)
@@ -171,8 +203,14 @@ def main() -> None:
     parser.add_argument("--run", action="append", default=[], help="NAME=USERDIR")
     parser.add_argument("--predictions", type=Path)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--deflate", help="the chosen run: its Deflated Sharpe Ratio")
+    parser.add_argument("--trials", type=int, help="configurations tried in all")
+    parser.add_argument(
+        "--trial-sharpe", type=float, action="append", default=[], help="annualised, each trial"
+    )
     args = parser.parse_args()
     table = {}
+    args.run_paths = [(item.split("=", 1)[0], Path(item.split("=", 1)[1])) for item in args.run]
     for item in args.run:
         name, folder = item.split("=", 1)
         table[name] = run_figures(Path(folder), args.datadir, args.start, args.end)
@@ -181,6 +219,12 @@ def main() -> None:
         rows = {name: figures[period] for name, figures in table.items() if period in figures}
         print(f"\n== {period}")
         print(pd.DataFrame(rows).T.round(3).to_string())
+    if args.deflate:
+        deflated = deflated_figures(
+            dict(args.run_paths)[args.deflate], args, args.trial_sharpe, args.trials
+        )
+        output["deflated_sharpe"] = deflated
+        print(f"\n== deflated Sharpe ratio of {args.deflate}: {deflated}")
     if args.predictions:
         output["predictions"] = prediction_scores(args.predictions, args.datadir)
         print("\n== predictions")

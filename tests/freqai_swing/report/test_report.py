@@ -23,6 +23,7 @@ from freqai_swing.report.html import (
 )
 from freqai_swing.warehouse import ExportSources, WarehouseInputError, export_warehouse
 from tests.freqai_swing.conftest import ExportedRun, full_sources
+from tests.support.browser import chromium
 
 STRATEGY = "SwingClassifierStrategy"
 
@@ -33,15 +34,6 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--enable-logging=stderr", "--v=0", "--virtual-time-budget=10000",
 ]  # fmt: skip
-
-
-def chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        pytest.fail(
-            "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
-        )
-    return found
 
 
 def render(page: Path, profile: Path, *options: str) -> subprocess.CompletedProcess[str]:

@@ -36,6 +36,7 @@ from freqai_swing.portfolio.rebalance import partial_exit_stake, rebalance_stake
 from freqai_swing.portfolio.settings import PortfolioSettings
 from freqai_swing.portfolio.signals import is_decision_row, on_hourly_rows
 from freqai_swing.portfolio.weights import raw_weight
+from freqai_swing.risk import exposure_room
 from freqai_swing.risk_strategy import fired
 from freqai_swing.strategy_base import (
     SwingFreqaiStrategyBase,
@@ -296,10 +297,7 @@ class PortfolioStrategyBase(SwingFreqaiStrategyBase):
         return stake
 
     def _exposure_room(self, equity: float) -> float:
-        held = sum(
-            float(trade.stake_amount) for trade in Trade.get_trades_proxy(is_open=True)
-        )
-        return max(self.risk.max_exposure * equity - held, 0.0)
+        return exposure_room(equity, float(Trade.total_open_trades_stakes()), self.risk)
 
     def _uncorrelated_with_open_trades(self, pair: str, current_time: datetime) -> bool:
         """The portfolio's covariance-based volatility target replaces the 0.7 correlation

@@ -188,12 +188,20 @@ def _command_evaluate(args: argparse.Namespace) -> int:
             args.end,
             args.datadir,
             args.output,
+            args.continuous,
+            args.seeds or (),
+            args.trials,
         )
     except (ValueError, FileNotFoundError) as error:
         log.error("%s", error)
         return 2
     with Progress() as progress:
-        task = progress.add_task("walk-forward backtests", total=len(request.runners) * args.splits)
+        total = len(request.runners) * args.splits
+        if request.continuous:
+            from tooling.evaluate_continuous import plan_jobs
+
+            total = len(plan_jobs(request))
+        task = progress.add_task("walk-forward backtests", total=total)
         try:
             evaluate(
                 request,
@@ -411,6 +419,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="train each pair of a FreqAI split in its own backtest first (default: when the "
         "workers outnumber the runner × split backtests)",
+    )
+    evaluation.add_argument(
+        "--continuous",
+        action="store_true",
+        help="one backtest per runner over all the splits, FreqAI retraining at each split's "
+        "start (positions run on across splits; for the portfolio)",
+    )
+    evaluation.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        help="with --continuous: run every FreqAI runner once per seed and report the spread",
+    )
+    evaluation.add_argument(
+        "--trials",
+        type=int,
+        help="with --continuous: configurations tried in all, for the Deflated Sharpe Ratio",
     )
     evaluation.add_argument("--output", type=Path, default=REPO_ROOT / "user_data" / "evaluation")
     evaluation.set_defaults(handler=_command_evaluate)

@@ -134,10 +134,21 @@ class EvaluationRequest:
     datadir: Path
     output: Path
     labels: LabelConfig
+    #: One backtest per runner over all the splits (FreqAI retraining at each split's start)
+    #: instead of one per split: positions then run on across split boundaries.
+    continuous: bool = False
+    #: Seeds of the FreqAI runners (``swing.model.seed``); empty: the configs' own seed.
+    seeds: tuple[int, ...] = ()
+    #: Configurations tried in all, for the Deflated Sharpe Ratio (continuous mode).
+    trials: int | None = None
 
 
 def _overlay(
-    runner: Runner, request: EvaluationRequest, path: Path, pairs: Sequence[str] | None = None
+    runner: Runner,
+    request: EvaluationRequest,
+    path: Path,
+    pairs: Sequence[str] | None = None,
+    seed: int | None = None,
 ) -> Path:
     chosen = list(pairs or request.pairs)
     overlay: dict[str, Any] = {"exchange": {"pair_whitelist": chosen}}
@@ -148,6 +159,8 @@ def _overlay(
             "train_period_days": request.walk_forward.train_days,
             "backtest_period_days": request.walk_forward.test_days,
         }
+    if seed is not None:
+        overlay["swing"] = {"model": {"seed": seed}}
     path.write_text(json.dumps(overlay, indent=2))
     return path
 
@@ -169,6 +182,7 @@ def _backtest(
     offline_overlay: Path,
     userdir: Path,
     pairs: Sequence[str] | None = None,
+    seed: int | None = None,
 ) -> Path:
     """One real ``freqtrade backtesting`` of ``runner`` on ``split`` in ``userdir``."""
     userdir.mkdir(parents=True, exist_ok=True)
@@ -176,7 +190,7 @@ def _backtest(
     if runner.freqaimodel:
         arguments += ["--freqaimodel", runner.freqaimodel]
     arguments += ["--cache", "none", "--export", "trades"]
-    overlay = _overlay(runner, request, userdir / "evaluation-overlay.json", pairs)
+    overlay = _overlay(runner, request, userdir / "evaluation-overlay.json", pairs, seed)
     configs = [*(CONFIG_DIR / config for config in runner.configs), overlay, offline_overlay]
     completed = run_freqtrade_in(arguments, userdir, configs, request.datadir)
     (userdir / "freqtrade.log").write_text(completed.stdout + completed.stderr)
@@ -453,6 +467,10 @@ def evaluate(
     and would otherwise sit idle.
     """
     splits = walk_forward_splits(request.data_end, request.walk_forward)
+    if request.continuous:
+        from tooling.evaluate_continuous import evaluate_continuous
+
+        return evaluate_continuous(request, splits, progress, workers)
     if per_pair is None:
         per_pair = workers > len(request.runners) * len(splits)
     closes = load_closes(request.datadir, request.pairs)
@@ -558,6 +576,9 @@ def request_from_arguments(
     data_end: str | None,
     datadir: Path = DEFAULT_DATADIR,
     output: Path = REPO_ROOT / "user_data" / "evaluation",
+    continuous: bool = False,
+    seeds: Sequence[int] = (),
+    trials: int | None = None,
 ) -> EvaluationRequest:
     """Check the CLI's choices against the runners, the config and the data; clear errors."""
     unknown = sorted(set(runners) - set(RUNNERS))
@@ -573,4 +594,21 @@ def request_from_arguments(
         raise FileNotFoundError(f"no 1h candles in {datadir} for {missing}")
     end = pd.Timestamp(data_end, tz="UTC") if data_end else load_closes(datadir, chosen).index[-1]
     output.mkdir(parents=True, exist_ok=True)
-    return EvaluationRequest(tuple(runners), chosen, walk_forward, end, datadir, output, labels)
+    if len(set(seeds)) != len(seeds) or any(seed < 0 for seed in seeds):
+        raise ValueError(f"--seeds must be distinct non-negative integers, not {list(seeds)}")
+    if trials is not None and trials < 1:
+        raise ValueError(f"--trials counts the configurations tried: at least 1, not {trials}")
+    if (seeds or trials) and not continuous:
+        raise ValueError("--seeds and --trials need --continuous")
+    return EvaluationRequest(
+        tuple(runners),
+        chosen,
+        walk_forward,
+        end,
+        datadir,
+        output,
+        labels,
+        continuous,
+        tuple(seeds),
+        trials,
+    )

@@ -93,7 +93,7 @@ def test_no_position_outgrows_the_cap_by_more_than_the_band(core_run: FreqtradeR
     from types import SimpleNamespace
 
     from tooling.evaluate import daily_equity, load_closes
-    from tooling.research.portfolio_evidence import held_values
+    from freqai_swing.portfolio.evidence import held_values
 
     trades = core_run.trades()
     closes = load_closes(SAMPLE_DATADIR, PAIRS)

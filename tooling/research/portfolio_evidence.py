@@ -21,57 +21,12 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LinearRegression
 
-from freqai_swing.portfolio.labels import (
-    HAR_FEATURES,
-    forward_log_volatility,
-    meta_labels,
-    volatility_features,
-)
-from freqai_swing.portfolio.scores import (
-    binary_brier,
-    binary_log_loss,
-    deflated_sharpe_ratio,
-    expected_max_sharpe,
-    log_rmse,
-    qlike,
-)
-from freqai_swing.walk_forward import equity_figures
+from freqai_swing.portfolio.evidence import period_figures, prediction_scores
+from freqai_swing.portfolio.scores import deflated_sharpe_ratio, expected_max_sharpe
 from tooling.evaluate import daily_equity, load_closes
 
 PAIRS = ("BTC", "ETH", "SOL", "BNB", "XRP", "ADA", "AVAX", "DOGE", "LINK", "DOT")
-
-
-def held_values(
-    trades: pd.DataFrame, days: pd.DatetimeIndex, marks: pd.DataFrame
-) -> dict[str, np.ndarray]:
-    """Per pair, the market value held at each day's mark, from the filled orders."""
-    held: dict[str, np.ndarray] = {}
-    for trade in trades.itertuples():
-        amount = np.zeros(len(days))
-        for order in trade.orders:
-            filled = pd.Timestamp(order["order_filled_timestamp"], unit="ms", tz="UTC")
-            sign = 1.0 if order["ft_order_side"] == "buy" else -1.0
-            amount += np.where(np.asarray(days >= filled), sign * float(order["amount"]), 0.0)
-        value = np.clip(amount, 0.0, None) * np.nan_to_num(marks[trade.pair].to_numpy())
-        held[trade.pair] = held.get(trade.pair, np.zeros(len(days))) + value
-    return held
-
-
-def _order_flows(trades: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for trade in trades.itertuples():
-        for order in trade.orders:
-            fee = trade.fee_open if order["ft_order_side"] == "buy" else trade.fee_close
-            rows.append(
-                {
-                    "date": pd.Timestamp(order["order_filled_timestamp"], unit="ms", tz="UTC"),
-                    "cost": float(order["cost"]),
-                    "fee": float(order["cost"]) * float(fee),
-                }
-            )
-    return pd.DataFrame(rows, columns=["date", "cost", "fee"])
 
 
 def run_figures(userdir: Path, datadir: Path, start: str, end: str) -> dict[str, dict]:
@@ -87,87 +42,7 @@ def run_figures(userdir: Path, datadir: Path, start: str, end: str) -> dict[str,
         test_start=pd.Timestamp(start, tz="UTC"), test_end=pd.Timestamp(end, tz="UTC")
     )
     equity = daily_equity(trades, closes, span, starting_balance)  # type: ignore[arg-type]
-    days = equity.index
-    marks = closes.reindex(closes.index.union(days)).ffill().reindex(days)
-    invested = sum(held_values(trades, days, marks).values(), np.zeros(len(days)))
-    exposure = pd.Series(invested, index=days) / equity
-    flows = _order_flows(trades)
-    periods = {"overall": (days[0], days[-1])}
-    for year in sorted(set(days.year)):
-        periods[str(year)] = (
-            max(days[0], pd.Timestamp(f"{year}-01-01", tz="UTC")),
-            min(days[-1], pd.Timestamp(f"{year}-12-31", tz="UTC")),
-        )
-    figures = {}
-    for name, (first, last) in periods.items():
-        window = equity.loc[first:last]
-        if len(window) < 3:
-            continue
-        years = len(window) / 365.0
-        traded = flows[(flows["date"] >= first) & (flows["date"] <= last)]
-        result = equity_figures(window)
-        result["cagr"] = float((window.iloc[-1] / window.iloc[0]) ** (1 / years) - 1)
-        result["exposure"] = float(exposure.loc[first:last].mean())
-        result["turnover_per_year"] = float(traded["cost"].sum() / window.mean() / years)
-        result["fees_share_of_start"] = float(traded["fee"].sum() / window.iloc[0])
-        figures[name] = result
-    return figures
-
-
-def prediction_scores(userdir: Path, datadir: Path) -> dict[str, dict[str, float]]:
-    """Scores of the stored walk-forward predictions, with HAR refitted on the same windows."""
-    files = sorted(userdir.glob("models/*/backtesting_predictions/*_prediction.feather"))
-    scores: dict[str, list] = {key: [] for key in ("model", "har", "trailing", "truth")}
-    meta_rows = []
-    for path in files:
-        predictions = pd.read_feather(path)
-        coin = path.name.split("_")[1].upper()
-        candles = pd.read_feather(datadir / f"{coin}_USDT-1h.feather")
-        stamp = int(path.name.split("_")[2])
-        window_start = pd.Timestamp(stamp, unit="s", tz="UTC")
-        features = volatility_features(candles)
-        label = forward_log_volatility(candles)
-        dates = candles["date"]
-        train = (dates >= window_start - pd.Timedelta(days=365)) & (dates < window_start)
-        test = dates.isin(predictions["date"]) if "date" in predictions else None
-        if test is None:
-            continue
-        usable = train & label.notna() & features[list(HAR_FEATURES)].notna().all(axis=1)
-        har = LinearRegression().fit(features.loc[usable, list(HAR_FEATURES)], label[usable])
-        merged = pd.DataFrame(
-            {"date": dates[test], "truth": label[test], "trailing": features["log_rv_1m"][test]}
-        )
-        merged["har"] = har.predict(features.loc[test, list(HAR_FEATURES)].fillna(0.0))
-        merged = merged.merge(
-            predictions[["date", "&-log_volatility", "&-meta_label", "do_predict"]]
-        )
-        merged["meta_truth"] = meta_labels(candles, 120, 0.003)[test].to_numpy()
-        merged["base_rate"] = float(meta_labels(candles, 120, 0.003)[train].mean())
-        merged = merged[merged["do_predict"] == 1]
-        ok = merged[["truth", "har", "trailing", "&-log_volatility"]].notna().all(axis=1)
-        scores["model"].append(merged.loc[ok, "&-log_volatility"])
-        scores["har"].append(merged.loc[ok, "har"])
-        scores["trailing"].append(merged.loc[ok, "trailing"])
-        scores["truth"].append(merged.loc[ok, "truth"])
-        meta_rows.append(merged[["&-meta_label", "meta_truth", "base_rate"]].dropna())
-    truth = np.exp(pd.concat(scores["truth"]).to_numpy())
-    result = {}
-    for name in ("model", "har", "trailing"):
-        forecast = np.exp(pd.concat(scores[name]).to_numpy())
-        result[f"volatility_{name}"] = {
-            "qlike": qlike(truth**2, forecast**2),
-            "log_rmse": log_rmse(truth, forecast),
-        }
-    meta = pd.concat(meta_rows)
-    outcome = meta["meta_truth"].to_numpy()
-    for name, column in (("model", "&-meta_label"), ("base_rate", "base_rate")):
-        probability = meta[column].to_numpy()
-        result[f"meta_{name}"] = {
-            "log_loss": binary_log_loss(probability, outcome),
-            "brier": binary_brier(probability, outcome),
-        }
-    result["rows"] = {"volatility": float(len(truth)), "meta": float(len(meta))}
-    return result
+    return period_figures(equity, trades, closes)
 
 
 def deflated_figures(
@@ -226,7 +101,9 @@ def main() -> None:
         output["deflated_sharpe"] = deflated
         print(f"\n== deflated Sharpe ratio of {args.deflate}: {deflated}")
     if args.predictions:
-        output["predictions"] = prediction_scores(args.predictions, args.datadir)
+        output["predictions"] = prediction_scores(
+            args.predictions / "models", args.datadir, 365, 120, 0.003
+        )
         print("\n== predictions")
         print(pd.DataFrame(output["predictions"]).T.round(4).to_string())
     if args.json:

@@ -1,0 +1,388 @@
+"""``freqai-swing evaluate --continuous``: one walk-forward backtest per runner over all splits.
+
+A portfolio holds positions for weeks. Cut into one backtest per split, it would sell
+everything at each split's end and buy it back the next day, which no user does. Here each
+runner is backtested once over the span the splits cover; a FreqAI runner's model is trained
+by FreqAI's own sliding window (``train_period_days`` = the splits' train days,
+``backtest_period_days`` = their test days), so every split's predictions come from a model
+fitted on the days before that split only, exactly as in the split-by-split mode. The figures
+per split, per calendar year and overall are then cut from the one daily equity curve.
+
+With ``seeds``, every FreqAI runner is run once per seed (``swing.model.seed``), and the
+figures report the mean and spread over the seeds. The portfolio's ML runners of one seed
+share one model identifier (their settings differ only in which outputs the strategy uses), so
+the first of them trains the windows and the others reuse its stored predictions: a window
+they had to train again is an error.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from freqai_swing.portfolio.evidence import period_figures, prediction_scores
+from freqai_swing.portfolio.scores import deflated_sharpe_ratio
+from freqai_swing.portfolio.settings import portfolio_settings
+from freqai_swing.report.evaluation import write_evaluation_report
+from freqai_swing.walk_forward import Split, equity_figures, trade_figures
+from tooling.evaluate import (
+    CONFIG_DIR,
+    MISSING_WINDOW,
+    REUSED_WINDOW,
+    RUNNERS,
+    TABLE_COLUMNS,
+    EvaluationRequest,
+    Runner,
+    _backtest,
+    classifier_figures,
+    daily_equity,
+    load_closes,
+    load_trades,
+)
+from tooling.local_exchange import LocalExchange, write_offline_overlay
+
+#: Figures of each year and of the whole span (the issue's list, in its order).
+YEAR_COLUMNS = (
+    ("total_return", "return", "{:+.1%}"),
+    ("cagr", "CAGR", "{:+.1%}"),
+    ("sharpe", "Sharpe", "{:.3f}"),
+    ("sortino", "Sortino", "{:.3f}"),
+    ("calmar", "Calmar", "{:.3f}"),
+    ("max_drawdown", "max DD", "{:.1%}"),
+    ("exposure", "invested", "{:.0%}"),
+    ("turnover_per_year", "turnover/yr", "{:.1f}"),
+    ("fees_share_of_start", "fees", "{:.2%}"),
+)
+SEED_FIGURES = ("total_return", "sharpe", "sortino", "calmar", "max_drawdown")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One backtest of the continuous evaluation: a runner, with a seed if it learns."""
+
+    runner: Runner
+    seed: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.runner.name if self.seed is None else f"{self.runner.name}@seed{self.seed}"
+
+    @property
+    def learns_portfolio(self) -> bool:
+        return self.runner.portfolio and self.runner.freqaimodel is not None
+
+
+def span_of(splits: Sequence[Split]) -> Split:
+    """The one window covering every split's test days."""
+    return Split(0, splits[0].train_start, splits[0].test_start, splits[-1].test_end)
+
+
+def plan_jobs(request: EvaluationRequest) -> list[tuple[Job, Job | None]]:
+    """Every backtest, each with the job whose trained windows it reuses (or ``None``).
+
+    The portfolio's first ML runner of each seed trains; its other ML runners of that seed
+    reuse. Jobs that train come first, so that on parallel workers the reusing ones wait least.
+    """
+    seeds: Sequence[int | None] = request.seeds or (None,)
+    trainers: dict[int | None, Job] = {}
+    first, second = [], []
+    for name in request.runners:
+        runner = RUNNERS[name]
+        if runner.freqaimodel is None:
+            first.append((Job(runner), None))
+            continue
+        for seed in seeds:
+            job = Job(runner, seed)
+            if job.learns_portfolio and seed in trainers:
+                second.append((job, trainers[seed]))
+                continue
+            if job.learns_portfolio:
+                trainers[seed] = job
+            first.append((job, None))
+    return first + second
+
+
+def job_userdir(job: Job, request: EvaluationRequest) -> Path:
+    return request.output / "runs" / job.name / "continuous"
+
+
+def backtest_job(
+    job: Job,
+    span: Split,
+    request: EvaluationRequest,
+    offline_overlay: Path,
+    trained: Path | None = None,
+) -> Path:
+    """The job's one backtest over ``span``; with ``trained``, reusing that run's windows."""
+    userdir = job_userdir(job, request)
+    userdir.mkdir(parents=True, exist_ok=True)
+    if trained is not None:
+        for identifier in sorted((trained / "models").glob("*")):
+            if identifier.is_dir():
+                shutil.copytree(
+                    identifier, userdir / "models" / identifier.name, dirs_exist_ok=True
+                )
+    _backtest(job.runner, span, request, offline_overlay, userdir, seed=job.seed)
+    if trained is not None:
+        log = (userdir / "freqtrade.log").read_text()
+        if MISSING_WINDOW in log or REUSED_WINDOW not in log:
+            raise RuntimeError(
+                f"{job.name}: the backtest did not reuse the windows trained for "
+                f"{trained.parent.name} (see {userdir / 'freqtrade.log'})"
+            )
+    return userdir
+
+
+def _run_all(
+    request: EvaluationRequest,
+    span: Split,
+    offline_overlay: Path,
+    workers: int,
+    progress: Callable[[], None] | None,
+) -> dict[str, Path]:
+    plan = plan_jobs(request)
+    if workers <= 1:
+        done: dict[str, Path] = {}
+        for job, source in plan:
+            trained = done[source.name] if source is not None else None
+            done[job.name] = backtest_job(job, span, request, offline_overlay, trained)
+            if progress is not None:
+                progress()
+        return done
+    import ray
+
+    ray.init(
+        num_cpus=workers, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True
+    )
+    try:
+        remote = ray.remote(num_cpus=1)(backtest_job)
+        tasks: dict[str, Any] = {}
+        for job, source in plan:
+            trained = tasks[source.name] if source is not None else None
+            tasks[job.name] = remote.remote(job, span, request, offline_overlay, trained)
+        pending = {task: name for name, task in tasks.items()}
+        done = {}
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            done[pending.pop(ready[0])] = ray.get(ready[0])
+            if progress is not None:
+                progress()
+    finally:
+        ray.shutdown()
+    return done
+
+
+def _overlapping(trades: pd.DataFrame, split: Split) -> pd.DataFrame:
+    if trades.empty:
+        return trades
+    opened = pd.to_datetime(trades["open_date"], utc=True)
+    closed = pd.to_datetime(trades["close_date"], utc=True)
+    return trades[(opened < split.test_end) & (closed > split.test_start)]
+
+
+def job_figures(
+    job: Job,
+    userdir: Path,
+    splits: Sequence[Split],
+    closes: pd.DataFrame,
+    starting_balance: float,
+    request: EvaluationRequest,
+) -> dict[str, Any]:
+    """Per split, per year and overall figures of one job, from its one equity curve."""
+    span = span_of(splits)
+    trades = load_trades(userdir)
+    equity = daily_equity(trades, closes, span, starting_balance)
+    per_split = []
+    for split in splits:
+        window = equity.loc[split.test_start : split.test_end]
+        inside = _overlapping(trades, split)
+        figures = {
+            "split": split.index,
+            "test": split.timerange,
+            **equity_figures(window),
+            **trade_figures(inside, split.test_start, split.test_end),
+        }
+        per_split.append(figures)
+    years = period_figures(equity, trades, closes)
+    overall: dict[str, Any] = {
+        **equity_figures(equity),
+        **trade_figures(trades, span.test_start, span.test_end),
+    }
+    overall["invested"] = years["overall"]["exposure"]
+    for key in ("cagr", "turnover_per_year", "fees_share_of_start"):
+        overall[key] = years["overall"][key]
+    if job.runner.classifier:  # its probabilities against the labels, over the whole run
+        overall |= classifier_figures([userdir], request)
+    return {
+        "seed": job.seed,
+        "splits": per_split,
+        "years": years,
+        "overall": overall,
+        "equity": [[f"{day:%Y-%m-%d}", round(float(v), 6)] for day, v in equity.items()],
+    }
+
+
+def seed_spread(results: dict[str, Any]) -> dict[str, dict[str, dict[str, float]]]:
+    """Per runner run under several seeds: mean, standard deviation, min and max of each
+    overall figure over its seeds."""
+    by_runner: dict[str, list[dict[str, Any]]] = {}
+    for name, run in results["runners"].items():
+        if run.get("seed") is not None:
+            by_runner.setdefault(name.split("@seed")[0], []).append(run["overall"])
+    spread = {}
+    for runner, runs in by_runner.items():
+        spread[runner] = {}
+        for key in SEED_FIGURES:
+            values = np.array([run[key] for run in runs], dtype=float)
+            spread[runner][key] = {
+                "mean": float(values.mean()),
+                "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+                "min": float(values.min()),
+                "max": float(values.max()),
+                "seeds": float(len(values)),
+            }
+    return spread
+
+
+def deflate(results: dict[str, Any], trials: int) -> None:
+    """Each run's Deflated Sharpe Ratio, with the evaluated runs' Sharpe ratios as the trials'
+    spread and ``trials`` configurations tried in all."""
+    runs = results["runners"]
+    daily_sharpes = [run["overall"]["sharpe"] / np.sqrt(365.0) for run in runs.values()]
+    for run in runs.values():
+        equity = pd.Series([value for _, value in run["equity"]], dtype=float)
+        returns = equity.pct_change().dropna().to_numpy()
+        run["overall"]["deflated_sharpe"] = (
+            deflated_sharpe_ratio(returns, daily_sharpes, trials) if returns.std() > 0 else None
+        )
+
+
+def evaluate_continuous(
+    request: EvaluationRequest,
+    splits: Sequence[Split],
+    progress: Callable[[], None] | None = None,
+    workers: int = 1,
+) -> dict[str, Any]:
+    """Backtest each runner (and seed) once over the splits; figures written to disk too."""
+    span = span_of(splits)
+    closes = load_closes(request.datadir, request.pairs)
+    base = json.loads((CONFIG_DIR / "base.json").read_text())
+    starting_balance = float(base["dry_run_wallet"])
+    results: dict[str, Any] = {
+        "settings": {
+            **asdict(request.walk_forward),
+            "mode": "continuous",
+            "seeds": list(request.seeds),
+            "trials": request.trials,
+            "pairs": list(request.pairs),
+            "fee": base.get("fee"),
+            "splits": [
+                {"index": s.index, "train_start": str(s.train_start), "test": s.timerange}
+                for s in splits
+            ],
+        },
+        "runners": {},
+        "predictions": {},
+    }
+    with LocalExchange(request.datadir, port=0) as exchange:
+        offline_overlay = write_offline_overlay(
+            request.output / "offline-overlay.json", exchange.api_url
+        )
+        userdirs = _run_all(request, span, offline_overlay, workers, progress)
+    portfolio = portfolio_settings(
+        json.loads((CONFIG_DIR / "portfolio.json").read_text()).get("swing", {}).get("portfolio")
+    )
+    for job, source in plan_jobs(request):
+        userdir = userdirs[job.name]
+        results["runners"][job.name] = job_figures(
+            job, userdir, splits, closes, starting_balance, request
+        )
+        if job.learns_portfolio and source is None:
+            results["predictions"][job.name] = prediction_scores(
+                userdir / "models",
+                request.datadir,
+                request.walk_forward.train_days,
+                portfolio.meta_horizon_days * 24,
+                2 * float(base.get("fee") or 0.0),
+            )
+    results["seed_spread"] = seed_spread(results)
+    if request.trials:
+        deflate(results, request.trials)
+    (request.output / "evaluation.json").write_text(json.dumps(results, indent=2, default=str))
+    (request.output / "evaluation.md").write_text(continuous_markdown(results))
+    columns = [(key, title) for key, title, _ in TABLE_COLUMNS]
+    write_evaluation_report(results, columns, request.output / "evaluation.html")
+    return results
+
+
+def _cells(figures: dict[str, Any], columns: Sequence[tuple[str, str, str]]) -> str:
+    return " | ".join(
+        fmt.format(figures[key]) if figures.get(key) is not None else "–" for key, _, fmt in columns
+    )
+
+
+def continuous_markdown(results: dict[str, Any]) -> str:
+    """The evaluation's tables: overall, per year, seeds, forecast scores, per split."""
+    overall_columns = (*YEAR_COLUMNS, ("deflated_sharpe", "DSR", "{:.3f}"))
+    header = "| runner | " + " | ".join(title for _, title, _ in overall_columns) + " |"
+    lines = ["## Overall", "", header, "|---" * (len(overall_columns) + 1) + "|"]
+    for name, run in results["runners"].items():
+        row = {**run["overall"], "exposure": run["overall"]["invested"]}
+        lines.append(f"| {name} | {_cells(row, overall_columns)} |")
+    year_header = "| runner | year | " + " | ".join(t for _, t, _ in YEAR_COLUMNS) + " |"
+    lines += ["", "## Per year", "", year_header, "|---" * (len(YEAR_COLUMNS) + 2) + "|"]
+    for name, run in results["runners"].items():
+        for year, figures in run["years"].items():
+            if year != "overall":
+                lines.append(f"| {name} | {year} | {_cells(figures, YEAR_COLUMNS)} |")
+    lines += _seed_lines(results) + _prediction_lines(results)
+    split_columns = [c for c in TABLE_COLUMNS if c[0] not in {"log_loss", "brier"}]
+    lines += ["", "## Per split", ""]
+    lines.append("| runner / split | " + " | ".join(t for _, t, _ in split_columns) + " |")
+    lines.append("|---" * (len(split_columns) + 1) + "|")
+    for name, run in results["runners"].items():
+        for split in run["splits"]:
+            lines.append(f"| {name} / {split['test']} | {_cells(split, split_columns)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _seed_lines(results: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    if not results["seed_spread"]:
+        return lines
+    lines += ["", "## Over the seeds (mean ± standard deviation [min, max])", ""]
+    lines += ["| runner | seeds | " + " | ".join(SEED_FIGURES) + " |"]
+    lines.append("|---" * (len(SEED_FIGURES) + 2) + "|")
+    for runner, figures in results["seed_spread"].items():
+        cells = [
+            f"{f['mean']:.3f} ± {f['std']:.3f} [{f['min']:.3f}, {f['max']:.3f}]"
+            for f in (figures[key] for key in SEED_FIGURES)
+        ]
+        seeds = int(next(iter(figures.values()))["seeds"])
+        lines.append(f"| {runner} | {seeds} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _prediction_lines(results: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    if not results["predictions"]:
+        return lines
+    lines += ["", "## Forecast scores (stored walk-forward predictions)", ""]
+    lines += ["| run | forecast | QLIKE / log loss | log-RMSE / Brier |", "|---|---|---|---|"]
+    for name, scores in results["predictions"].items():
+        for key in ("volatility_model", "volatility_har", "volatility_trailing"):
+            lines.append(
+                f"| {name} | {key} | {scores[key]['qlike']:.4f} | {scores[key]['log_rmse']:.4f} |"
+            )
+        for key in ("meta_model", "meta_base_rate"):
+            lines.append(
+                f"| {name} | {key} | {scores[key]['log_loss']:.4f} | {scores[key]['brier']:.4f} |"
+            )
+    return lines

@@ -134,19 +134,20 @@ def _rules(
     )  # fmt: skip
 
 
-# The bundled pairs' filters as Bybit's spot instruments-info lists them (a 2024 snapshot of
-# https://api.bybit.com/v5/market/instruments-info?category=spot; minOrderAmt is 1 USDT for all
-# ten). Bybit rescales maxOrderQty with the price now and then, and the BNB and AVAX rows follow
-# the grid of their price class (0.1 / 0.01 tick, 0.001 / 0.01 base precision): indicative.
+# The bundled pairs' filters as Bybit lists them for spot (one public mid-2024 snapshot of its
+# spot instruments, all ten pairs from the same listing: basePrecision, quotePrecision,
+# min/maxTradeQty = v5's min/maxOrderQty, maxTradeAmt = maxOrderAmt, minPricePrecision = v5's
+# priceFilter.tickSize; minOrderAmt is 1 USDT for all ten). Bybit rescales maxOrderQty with the
+# price now and then.
 KNOWN_RULES: dict[str, BybitRules] = {
     #                   basePrecision quotePrecision minOrderQty maxOrderQty  maxOrderAmt tickSize
     "BTCUSDT": _rules("0.000001", "0.00000001", "0.000048", "71.73956243", "4000000", "0.01"),
     "ETHUSDT": _rules("0.00001", "0.0000001", "0.00062", "1229.2336343", "4000000", "0.01"),
     "SOLUSDT": _rules("0.001", "0.00001", "0.023", "148148.14815", "4000000", "0.01"),
-    "BNBUSDT": _rules("0.001", "0.00001", "0.005", "8000", "2000000", "0.1"),
+    "BNBUSDT": _rules("0.00001", "0.000000001", "0.00262", "9689.856754848", "4000000", "0.01"),
     "XRPUSDT": _rules("0.01", "0.000001", "2.63", "8011215.701983", "4000000", "0.0001"),
     "ADAUSDT": _rules("0.01", "0.000001", "1.86", "7923930.269414", "2000000", "0.0001"),
-    "AVAXUSDT": _rules("0.01", "0.000001", "0.06", "160000", "2000000", "0.01"),
+    "AVAXUSDT": _rules("0.001", "0.0000001", "0.034", "173160.1731602", "2000000", "0.0001"),
     "DOGEUSDT": _rules("0.1", "0.000001", "6.9", "36449790.413705", "2000000", "0.00001"),
     "LINKUSDT": _rules("0.001", "0.0000001", "0.111", "125934.0105785", "2000000", "0.0001"),
     "DOTUSDT": _rules("0.001", "0.000001", "0.107", "486618.004866", "2000000", "0.001"),

@@ -252,10 +252,17 @@ def seed_spread(results: dict[str, Any]) -> dict[str, dict[str, dict[str, float]
 
 
 def deflate(results: dict[str, Any], trials: int) -> None:
-    """Each run's Deflated Sharpe Ratio, with the evaluated runs' Sharpe ratios as the trials'
-    spread and ``trials`` configurations tried in all."""
+    """Each run's Deflated Sharpe Ratio for ``trials`` configurations tried in all.
+
+    The trials' spread of Sharpe ratios is that of the evaluated portfolio runs (the
+    configurations and seeds tried); the baselines are not trials and count only when no
+    portfolio run is there.
+    """
     runs = results["runners"]
-    daily_sharpes = [run["overall"]["sharpe"] / np.sqrt(365.0) for run in runs.values()]
+    tried = [r for n, r in runs.items() if RUNNERS[n.split("@seed")[0]].portfolio] or list(
+        runs.values()
+    )
+    daily_sharpes = [run["overall"]["sharpe"] / np.sqrt(365.0) for run in tried]
     for run in runs.values():
         equity = pd.Series([value for _, value in run["equity"]], dtype=float)
         returns = equity.pct_change().dropna().to_numpy()

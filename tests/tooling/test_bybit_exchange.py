@@ -79,7 +79,8 @@ def test_markets_carry_bybit_filters_for_every_bundled_pair(client: ccxt.bybit) 
         assert market["limits"]["cost"]["min"] == 1.0  # Bybit's minOrderAmt, 1 USDT
         assert market["taker"] == market["maker"] == 0.001  # ccxt's Bybit spot base tier
     assert client.amount_to_precision("BTC/USDT", 0.123456789) == "0.123456"
-    assert client.price_to_precision("BNB/USDT", 601.26) == "601.3"  # 0.1 tick, rounded
+    assert client.price_to_precision("BNB/USDT", 601.266) == "601.27"  # 0.01 tick, rounded
+    assert client.amount_to_precision("BNB/USDT", 0.123456789) == "0.12345"
     assert client.amount_to_precision("DOGE/USDT", 12.37) == "12.3"
 
 
@@ -166,7 +167,7 @@ def test_tickers_book_and_time_through_ccxt(client: ccxt.bybit) -> None:
     last_close = float(load_candles("BNB/USDT")["close"].iloc[-1])
     ticker = client.fetch_ticker("BNB/USDT")
     assert ticker["bid"] <= last_close < ticker["ask"]
-    assert ticker["ask"] - ticker["bid"] == pytest.approx(0.1)  # Bybit's BNB tick
+    assert ticker["ask"] - ticker["bid"] == pytest.approx(0.01)  # Bybit's BNB tick
     assert ticker["last"] == last_close and ticker["quoteVolume"] > 0
     assert set(client.fetch_tickers()) == set(client.markets)
     book = client.fetch_order_book("XRP/USDT", limit=5)

@@ -422,7 +422,7 @@ _IDENTIFIER_VOLATILE_KEYS: Final[frozenset[str]] = frozenset(
 
 
 _MODEL_SHAPING_PORTFOLIO_KEYS: Final[frozenset[str]] = frozenset(
-    {"meta_horizon_days", "volatility_model"}
+    {"meta_horizon_days", "volatility_model", "meta_model"}
 )
 
 
@@ -430,7 +430,7 @@ def _model_shaping_swing(block: Mapping[str, Any]) -> dict[str, Any]:
     """The ``swing`` block without what does not shape a model: the risk rules size and gate
     orders, the lifecycle's knobs pick models, and where and in how many processes an Optuna
     study runs does not change what it finds. Of the portfolio's settings only the meta-label's
-    horizon and the volatility model shape a model; the rest size and gate orders, so its ML
+    horizon and the two learners shape a model; the rest size and gate orders, so its ML
     ablation runners share their models."""
     shaped = {k: v for k, v in block.items() if k not in {"risk", "selftrain"}}
     portfolio = shaped.get("portfolio")

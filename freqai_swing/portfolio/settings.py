@@ -7,7 +7,8 @@ from dataclasses import dataclass, fields
 from typing import Any, Final, Literal
 
 DecisionEvery = Literal["1d", "4h"]
-VolatilityModel = Literal["har", "lightgbm"]
+VolatilityModel = Literal["har", "lightgbm", "xgboost"]
+MetaModel = Literal["lightgbm", "xgboost", "ensemble"]
 
 PORTFOLIO_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
@@ -34,7 +35,8 @@ PORTFOLIO_SCHEMA: Final[dict[str, Any]] = {
         "min_order_fraction": {"type": "number", "minimum": 0, "maximum": 0.5},
         "decision_every": {"enum": ["1d", "4h"]},
         "volatility_forecast": {"type": "boolean"},
-        "volatility_model": {"enum": ["har", "lightgbm"]},
+        "volatility_model": {"enum": ["har", "lightgbm", "xgboost"]},
+        "meta_model": {"enum": ["lightgbm", "xgboost", "ensemble"]},
         "meta_filter": {"type": "boolean"},
         "meta_threshold": {"type": "number", "minimum": 0, "maximum": 1},
         "meta_horizon_days": {"type": "integer", "minimum": 1, "maximum": 14},
@@ -68,7 +70,10 @@ class PortfolioSettings:
         decision_every: ``1d`` (after the daily close) or ``4h`` decisions on the 1h strategy.
         volatility_forecast: size with the model's volatility forecast instead of the
             trailing volatility (an ML part; off where its ablation loses).
-        volatility_model: ``har`` (the reference) or ``lightgbm`` (the contender).
+        volatility_model: ``har`` (the reference), or one of the bundle's boosting members as
+            the contender: ``lightgbm`` or ``xgboost``.
+        meta_model: the meta-label's learner, from the bundle's members: ``lightgbm``,
+            ``xgboost``, or ``ensemble`` (both, mixed with weights learned out of sample).
         meta_filter: veto and scale longs by the model's meta-label probability (an ML part;
             off where its ablation loses).
         meta_threshold: veto below this calibrated probability ``p``; at or above it the
@@ -90,6 +95,7 @@ class PortfolioSettings:
     volatility_forecast: bool = False
     volatility_model: VolatilityModel = "lightgbm"
     meta_filter: bool = False
+    meta_model: MetaModel = "lightgbm"
     meta_threshold: float = 0.45
     meta_horizon_days: int = 5
 
@@ -119,4 +125,3 @@ def portfolio_settings(block: Mapping[str, Any] | None) -> PortfolioSettings:
     if "lookback_days" in values:
         values["lookback_days"] = tuple(int(days) for days in values["lookback_days"])
     return PortfolioSettings(**values)
-

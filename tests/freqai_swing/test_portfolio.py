@@ -155,9 +155,7 @@ def test_labels_are_nan_past_the_data_and_across_gaps() -> None:
     gapped = candles.drop(index=range(1000, 1010)).reset_index(drop=True)
     across = forward_log_volatility(gapped, 24)
     assert across.iloc[976:1000].isna().all() and across.iloc[1000:1100].notna().all()
-    expected = np.log(
-        np.sqrt((np.log(candles["close"]).diff().iloc[101:125] ** 2).sum() * 365)
-    )
+    expected = np.log(np.sqrt((np.log(candles["close"]).diff().iloc[101:125] ** 2).sum() * 365))
     assert volatility.iloc[100] == pytest.approx(expected)
 
 
@@ -221,3 +219,39 @@ def test_a_partial_exit_is_asked_for_at_the_trades_cost_basis() -> None:
     assert partial_exit_stake(500.0, 1000.0, 100.0) == pytest.approx(-50.0)
     assert partial_exit_stake(2000.0, 1000.0, 100.0) == pytest.approx(-100.0)
     assert partial_exit_stake(10.0, 0.0, 100.0) == 0.0
+
+
+def _meta_data() -> tuple[pd.DataFrame, np.ndarray]:
+    from freqai_swing.portfolio.labels import volatility_features
+
+    candles = load_candles("BTC/USDT")
+    candles = candles[candles["date"] < pd.Timestamp("2023-07-01", tz="UTC")].reset_index(drop=True)
+    features = volatility_features(candles)
+    labels = meta_labels(candles, 120, 0.003)
+    usable = features.notna().all(axis=1) & labels.notna()
+    return features[usable].reset_index(drop=True), labels[usable].to_numpy()
+
+
+def test_the_ensemble_meta_label_mixes_its_members_out_of_sample() -> None:
+    from freqai_swing.portfolio.model import fit_meta, meta_learners
+
+    features, labels = _meta_data()
+    fitted = fit_meta(features, labels, 120, meta_learners("ensemble", {}, seed=1))
+    assert len(fitted.members) == 2 and fitted.calibrator is not None
+    assert (fitted.weights >= 0).all() and fitted.weights.sum() == pytest.approx(1.0)
+    probability = fitted.probability(features)
+    assert ((probability > 0) & (probability < 1)).all()
+    # one member: its own probability, Platt-calibrated on the held-out fifth
+    single = fit_meta(features, labels, 120, meta_learners("lightgbm", {}, seed=1))
+    split = int(len(features) * 0.8)
+    raw = single.members[0].predict_proba(features.iloc[split:])[:, 1]
+    assert single.weights.tolist() == [1.0]
+    assert np.allclose(single.raw(features.iloc[split:]), raw)
+
+
+def test_the_meta_label_falls_back_to_the_base_rate_on_one_class() -> None:
+    from freqai_swing.portfolio.model import fit_meta, meta_learners
+
+    features, labels = _meta_data()
+    fitted = fit_meta(features, np.zeros_like(labels), 120, meta_learners("xgboost", {}, seed=1))
+    assert fitted.members == [] and np.all(fitted.probability(features) == 0.0)

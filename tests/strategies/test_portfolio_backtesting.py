@@ -92,8 +92,8 @@ def test_no_position_outgrows_the_cap_by_more_than_the_band(core_run: FreqtradeR
     daily mark, no position is worth more than the 20 % cap plus the band and a day's move."""
     from types import SimpleNamespace
 
-    from tooling.evaluate import daily_equity, load_closes
     from freqai_swing.portfolio.evidence import held_values
+    from tooling.evaluate import daily_equity, load_closes
 
     trades = core_run.trades()
     closes = load_closes(SAMPLE_DATADIR, PAIRS)
@@ -137,17 +137,36 @@ def test_the_position_cap_and_the_losing_streak_pause_bind(capped_run: Freqtrade
         assert inside.empty, f"no entry or addition during the pause {start} → {end}"
 
 
+@pytest.mark.parametrize(
+    ("volatility_model", "meta_model"), [("lightgbm", "lightgbm"), ("xgboost", "ensemble")]
+)
 def test_ml_parts_train_per_window_and_size_the_book(
-    tmp_path: Path, offline_overlay: Path, pairs_overlay
+    tmp_path: Path, offline_overlay: Path, pairs_overlay, volatility_model: str, meta_model: str
 ) -> None:
+    parts = {"volatility_forecast": True, "meta_filter": True}
+    learners = {"volatility_model": volatility_model, "meta_model": meta_model}
     ml = pairs_overlay(
         ["BTC/USDT", "ETH/USDT"],
         freqai={"enabled": True, "train_period_days": 60},
-        swing={"portfolio": {"volatility_forecast": True, "meta_filter": True}},
+        swing={"portfolio": parts | learners},
     )
     run = backtest(tmp_path, [ml, offline_overlay], timerange="20240301-20240415")
-    trained = re.findall(r"Portfolio model for (\S+):", run.output)
-    assert sorted(set(trained)) == ["BTC/USDT", "ETH/USDT"] and len(trained) == 4
+    trained = re.findall(
+        r"Portfolio model for (\S+): volatility by (\w+), meta-label by (\w+) "
+        r"\(weights \[([^\]]*)\]\)",
+        run.output,
+    )
+    assert sorted({pair for pair, *_ in trained}) == ["BTC/USDT", "ETH/USDT"]
+    assert len(trained) == 4
+    mixes = []
+    for _, volatility, meta, weights in trained:
+        assert (volatility, meta) == (volatility_model, meta_model)
+        if weights:  # empty: a window with one class, which answers its base rate
+            mixes.append([float(w) for w in weights.split(",")])
+    assert mixes, "no window fitted its meta-label members"
+    for mix in mixes:
+        assert len(mix) == (2 if meta_model == "ensemble" else 1)
+        assert min(mix) >= 0 and sum(mix) == pytest.approx(1, abs=2e-3)
     predictions = pd.concat(
         pd.read_feather(path) for path in run.userdir.glob("models/*/backtesting_predictions/*")
     )

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from freqai_swing.equity import daily_equity, load_closes, load_trades
 from freqai_swing.labels import CLASS_ORDER, LabelConfig
 from freqai_swing.metrics import classification_metrics
 from freqai_swing.models.boosting import encode_labels
@@ -32,6 +33,7 @@ from freqai_swing.walk_forward import (
     trade_figures,
     walk_forward_splits,
 )
+from tooling.evaluate_tables import TABLE_COLUMNS, markdown_table
 from tooling.local_exchange import LocalExchange, write_offline_overlay
 from tooling.offline import (
     DEFAULT_DATADIR,
@@ -270,68 +272,6 @@ def backtest_portfolio(
     return userdir
 
 
-def load_trades(userdir: Path) -> pd.DataFrame:
-    from freqtrade.data.btanalysis import load_backtest_data
-
-    return load_backtest_data(userdir / "backtest_results")
-
-
-def load_closes(datadir: Path, pairs: Sequence[str]) -> pd.DataFrame:
-    """Hourly closes, one column per pair."""
-    closes = {}
-    for pair in pairs:
-        candles = pd.read_feather(datadir / f"{pair.replace('/', '_')}-1h.feather")
-        closes[pair] = candles.set_index("date")["close"]
-    return pd.DataFrame(closes).sort_index().ffill()
-
-
-def daily_equity(
-    trades: pd.DataFrame, closes: pd.DataFrame, split: Split, starting_balance: float
-) -> pd.Series:
-    """Wallet value at each day's last close: cash plus open positions marked to market.
-
-    A position's value is ``amount × close × (1 − exit fee)``; its cost ``amount × open rate ×
-    (1 + entry fee)`` left the cash when it opened. A trade with later adjustments counts at
-    its final amount when it has one entry and one exit; a position the portfolio adjusted
-    is followed order by order (:func:`_adjusted_trade_values`).
-    """
-    days = pd.date_range(split.test_start, split.test_end, freq="D", tz="UTC")
-    marks = closes.reindex(closes.index.union(days)).ffill().reindex(days)
-    values = np.full(len(days), starting_balance, dtype=float)
-    for trade in trades.itertuples():
-        if len(getattr(trade, "orders", None) or ()) > 2:
-            values += _adjusted_trade_values(trade, days, marks[trade.pair].to_numpy())
-            continue
-        opened = pd.Timestamp(trade.open_date)
-        closed = pd.Timestamp(trade.close_date)
-        cost = trade.amount * trade.open_rate * (1 + trade.fee_open)
-        is_open = np.asarray((days > opened) & (days < closed))
-        is_closed = np.asarray(days >= closed)
-        held_value = trade.amount * marks[trade.pair].to_numpy() * (1 - trade.fee_close)
-        values += np.where(is_open, held_value - cost, 0.0)
-        values += np.where(is_closed, trade.profit_abs, 0.0)
-    return pd.Series(values, index=days)
-
-
-def _adjusted_trade_values(trade: Any, days: pd.DatetimeIndex, marks: np.ndarray) -> np.ndarray:
-    """A position's effect on the wallet each day, from its filled orders: cash paid for each
-    buy (with its fee), cash received for each sell (less its fee), and what is still held at
-    the day's close less the exit fee."""
-    effect = np.zeros(len(days))
-    held = np.zeros(len(days))
-    for order in trade.orders:
-        filled = pd.Timestamp(order["order_filled_timestamp"], unit="ms", tz="UTC")
-        after = np.asarray(days >= filled)
-        cost = float(order["cost"])
-        if order["ft_order_side"] == "buy":
-            effect -= np.where(after, cost * (1 + trade.fee_open), 0.0)
-            held += np.where(after, float(order["amount"]), 0.0)
-        else:
-            effect += np.where(after, cost * (1 - trade.fee_close), 0.0)
-            held -= np.where(after, float(order["amount"]), 0.0)
-    return effect + np.clip(held, 0.0, None) * np.nan_to_num(marks) * (1 - trade.fee_close)
-
-
 def calibration_table(probabilities: np.ndarray, truth: np.ndarray, bins: int = 5) -> list[dict]:
     """Mean predicted P(up) against the observed share of ``up`` per probability quantile."""
     up = probabilities[:, CLASS_ORDER.index("up")]
@@ -526,47 +466,6 @@ def evaluate(
     columns = [(key, title) for key, title, _ in TABLE_COLUMNS]
     write_evaluation_report(results, columns, request.output / "evaluation.html")
     return results
-
-
-TABLE_COLUMNS = (
-    ("total_return", "return", "{:+.1%}"),
-    ("sharpe", "Sharpe", "{:.2f}"),
-    ("sortino", "Sortino", "{:.2f}"),
-    ("calmar", "Calmar", "{:.2f}"),
-    ("max_drawdown", "max DD", "{:.1%}"),
-    ("max_drawdown_days", "DD days", "{:.0f}"),
-    ("win_rate", "win rate", "{:.1%}"),
-    ("profit_factor", "profit factor", "{:.2f}"),
-    ("average_win", "avg win", "{:+.2%}"),
-    ("average_loss", "avg loss", "{:+.2%}"),
-    ("trades", "trades", "{}"),
-    ("average_duration_hours", "avg hours", "{:.1f}"),
-    ("exposure", "exposure", "{:.0%}"),
-    ("balanced_accuracy", "bal. acc.", "{:.3f}"),
-    ("log_loss", "log loss", "{:.4f}"),
-    ("brier", "Brier", "{:.4f}"),
-)
-
-
-def _row(label: str, figures: dict[str, Any]) -> str:
-    # a missing figure (a baseline's log loss) and an undefined one (no losing trade: no
-    # profit factor) both show as a dash
-    cells = [
-        fmt.format(figures[key]) if figures.get(key) is not None else "–"
-        for key, _, fmt in TABLE_COLUMNS
-    ]
-    return f"| {label} | " + " | ".join(cells) + " |"
-
-
-def markdown_table(results: dict[str, Any]) -> str:
-    header = "| runner | " + " | ".join(title for _, title, _ in TABLE_COLUMNS) + " |"
-    lines = ["## Overall", "", header, "|---" * (len(TABLE_COLUMNS) + 1) + "|"]
-    lines += [_row(name, r["overall"]) for name, r in results["runners"].items()]
-    lines += ["", "## Per split", "", header.replace("runner", "runner / split")]
-    lines.append("|---" * (len(TABLE_COLUMNS) + 1) + "|")
-    for name, r in results["runners"].items():
-        lines += [_row(f"{name} / {s['test']}", s) for s in r["splits"]]
-    return "\n".join(lines) + "\n"
 
 
 def request_from_arguments(

@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from freqai_swing.equity import daily_equity, load_closes
 from freqai_swing.lifecycle.config import SelfTrainSettings
 from freqai_swing.lifecycle.promotion import (
     Performance,
@@ -46,8 +47,6 @@ from tooling.evaluate import (
     EvaluationRequest,
     Runner,
     backtest_split,
-    daily_equity,
-    load_closes,
     load_trades,
 )
 from tooling.offline import REPO_ROOT, bundle_arguments, bundle_environment, freqtrade_executable

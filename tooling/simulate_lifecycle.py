@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from freqai_swing.equity import daily_equity, load_closes, load_trades
 from freqai_swing.lifecycle.config import SelfTrainSettings
 from freqai_swing.lifecycle.registry import ModelRegistry
 from freqai_swing.lifecycle.simulation import (
@@ -40,9 +41,6 @@ from tooling.evaluate import (
     EvaluationRequest,
     Runner,
     backtest_split,
-    daily_equity,
-    load_closes,
-    load_trades,
 )
 from tooling.local_exchange import LocalExchange, write_offline_overlay
 

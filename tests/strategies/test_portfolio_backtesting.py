@@ -92,8 +92,8 @@ def test_no_position_outgrows_the_cap_by_more_than_the_band(core_run: FreqtradeR
     daily mark, no position is worth more than the 20 % cap plus the band and a day's move."""
     from types import SimpleNamespace
 
+    from freqai_swing.equity import daily_equity, load_closes
     from freqai_swing.portfolio.evidence import held_values
-    from tooling.evaluate import daily_equity, load_closes
 
     trades = core_run.trades()
     closes = load_closes(SAMPLE_DATADIR, PAIRS)

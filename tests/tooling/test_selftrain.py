@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from freqai_swing.equity import daily_equity, load_closes
 from freqai_swing.lifecycle.config import SelfTrainSettings
 from freqai_swing.lifecycle.promotion import PromotionResult, promotion_test
 from freqai_swing.lifecycle.registry import ModelRegistry, folder_hash, install_checkpoint
 from freqai_swing.lifecycle.simulation import ModelRun, WeeklyModel, simulate_lifecycle
 from tests.conftest import REPO_ROOT, SAMPLE_DATADIR, FreqtradeRun, overlay_factory, run_freqtrade
-from tooling.evaluate import daily_equity, load_closes
 from tooling.offline import backtesting_arguments
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@
         --end 2024-06-30 --run trend-portfolio=USERDIR --run buy-and-hold=USERDIR ...
 
 Every run is valued the same way, from its trades and orders and the candles
-(:func:`tooling.evaluate.daily_equity`): per year and overall return, Sharpe, Sortino, Calmar,
+(:func:`freqai_swing.equity.daily_equity`): per year and overall return, Sharpe, Sortino, Calmar,
 max drawdown, average exposure, turnover and fees. ``--predictions USERDIR`` adds the scores of
 the portfolio model's walk-forward predictions stored there: the volatility forecast against
 HAR and the trailing volatility (QLIKE, log-RMSE), the meta-label against its base rate (log
@@ -22,9 +22,9 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from freqai_swing.equity import daily_equity, load_closes
 from freqai_swing.portfolio.evidence import period_figures, prediction_scores
 from freqai_swing.portfolio.scores import deflated_sharpe_ratio, expected_max_sharpe
-from tooling.evaluate import daily_equity, load_closes
 
 PAIRS = ("BTC", "ETH", "SOL", "BNB", "XRP", "ADA", "AVAX", "DOGE", "LINK", "DOT")
 

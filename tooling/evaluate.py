@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,7 @@ from tooling.offline import (
 from tooling.score_predictions import labelled_predictions
 
 logger = logging.getLogger(__name__)
+K = TypeVar("K")
 
 CONFIG_DIR = REPO_ROOT / "config"
 
@@ -263,13 +265,42 @@ def backtest_portfolio(
     userdir.mkdir(parents=True, exist_ok=True)
     adopt_pair_models(pair_userdirs, userdir)
     _backtest(runner, split, request, offline_overlay, userdir)
+    check_reused(userdir, f"{runner.name} split {split.index}", "the per-pair predictions")
+    return userdir
+
+
+def check_reused(userdir: Path, what: str, source: str) -> None:
+    """Raise unless the backtest in ``userdir`` reused every window's stored prediction."""
     log = (userdir / "freqtrade.log").read_text()
     if MISSING_WINDOW in log or REUSED_WINDOW not in log:
         raise RuntimeError(
-            f"{runner.name} split {split.index}: the portfolio backtest did not reuse the "
-            f"per-pair predictions (see {userdir / 'freqtrade.log'})"
+            f"{what}: the backtest did not reuse {source} (see {userdir / 'freqtrade.log'})"
         )
-    return userdir
+
+
+@contextmanager
+def local_ray(workers: int) -> Iterator[Any]:
+    """A local Ray cluster of ``workers`` CPUs (or ``RAY_ADDRESS``'s), shut down afterwards."""
+    import ray
+
+    ray.init(
+        num_cpus=workers, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True
+    )
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def gather(ray: Any, pending: dict[Any, K], progress: Callable[[], None] | None) -> dict[K, Any]:
+    """Each task's result under its key, in the order the tasks finish."""
+    done: dict[K, Any] = {}
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        done[pending.pop(ready[0])] = ray.get(ready[0])
+        if progress is not None:
+            progress()
+    return done
 
 
 def calibration_table(probabilities: np.ndarray, truth: np.ndarray, bins: int = 5) -> list[dict]:
@@ -360,12 +391,7 @@ def _backtest_all(
             if progress is not None:
                 progress()
         return runs
-    import ray
-
-    ray.init(
-        num_cpus=workers, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True
-    )
-    try:
+    with local_ray(workers) as ray:
         remote_split = ray.remote(num_cpus=1)(backtest_split)
         remote_pair = ray.remote(num_cpus=1)(backtest_pair)
         remote_portfolio = ray.remote(num_cpus=1)(backtest_portfolio)
@@ -380,16 +406,8 @@ def _backtest_all(
                 task = remote_portfolio.remote(runner, split, request, offline_overlay, *pair_runs)
             else:
                 task = remote_split.remote(runner, split, request, offline_overlay)
-            pending[task] = (runner, split)
-        done: dict[tuple[str, int], Path] = {}
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            runner, split = pending.pop(ready[0])
-            done[(runner.name, split.index)] = ray.get(ready[0])
-            if progress is not None:
-                progress()
-    finally:
-        ray.shutdown()
+            pending[task] = (runner.name, split.index)
+        done = gather(ray, pending, progress)
     return [SplitRun(r.name, s, done[(r.name, s.index)]) for r, s in jobs]
 
 

@@ -18,7 +18,6 @@ they had to train again is an error.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,13 +34,15 @@ from freqai_swing.report.evaluation import write_evaluation_report
 from freqai_swing.walk_forward import Split, equity_figures, trade_figures
 from tooling.evaluate import (
     CONFIG_DIR,
-    MISSING_WINDOW,
-    REUSED_WINDOW,
     RUNNERS,
     EvaluationRequest,
     Runner,
     _backtest,
+    adopt_pair_models,
+    check_reused,
     classifier_figures,
+    gather,
+    local_ray,
 )
 from tooling.evaluate_tables import SEED_FIGURES, TABLE_COLUMNS, continuous_markdown
 from tooling.local_exchange import LocalExchange, write_offline_overlay
@@ -108,19 +109,10 @@ def backtest_job(
     userdir = job_userdir(job, request)
     userdir.mkdir(parents=True, exist_ok=True)
     if trained is not None:
-        for identifier in sorted((trained / "models").glob("*")):
-            if identifier.is_dir():
-                shutil.copytree(
-                    identifier, userdir / "models" / identifier.name, dirs_exist_ok=True
-                )
+        adopt_pair_models([trained], userdir)
     _backtest(job.runner, span, request, offline_overlay, userdir, seed=job.seed)
     if trained is not None:
-        log = (userdir / "freqtrade.log").read_text()
-        if MISSING_WINDOW in log or REUSED_WINDOW not in log:
-            raise RuntimeError(
-                f"{job.name}: the backtest did not reuse the windows trained for "
-                f"{trained.parent.name} (see {userdir / 'freqtrade.log'})"
-            )
+        check_reused(userdir, job.name, f"the windows trained for {trained.parent.name}")
     return userdir
 
 
@@ -140,27 +132,13 @@ def _run_all(
             if progress is not None:
                 progress()
         return done
-    import ray
-
-    ray.init(
-        num_cpus=workers, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True
-    )
-    try:
+    with local_ray(workers) as ray:
         remote = ray.remote(num_cpus=1)(backtest_job)
         tasks: dict[str, Any] = {}
         for job, source in plan:
             trained = tasks[source.name] if source is not None else None
             tasks[job.name] = remote.remote(job, span, request, offline_overlay, trained)
-        pending = {task: name for name, task in tasks.items()}
-        done = {}
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            done[pending.pop(ready[0])] = ray.get(ready[0])
-            if progress is not None:
-                progress()
-    finally:
-        ray.shutdown()
-    return done
+        return gather(ray, {task: name for name, task in tasks.items()}, progress)
 
 
 def _overlapping(trades: pd.DataFrame, split: Split) -> pd.DataFrame:
@@ -205,6 +183,7 @@ def job_figures(
     if job.runner.classifier:  # its probabilities against the labels, over the whole run
         overall |= classifier_figures([userdir], request)
     return {
+        "runner": job.runner.name,
         "seed": job.seed,
         "splits": per_split,
         "years": years,
@@ -217,9 +196,9 @@ def seed_spread(results: dict[str, Any]) -> dict[str, dict[str, dict[str, float]
     """Per runner run under several seeds: mean, standard deviation, min and max of each
     overall figure over its seeds."""
     by_runner: dict[str, list[dict[str, Any]]] = {}
-    for name, run in results["runners"].items():
-        if run.get("seed") is not None:
-            by_runner.setdefault(name.split("@seed")[0], []).append(run["overall"])
+    for run in results["runners"].values():
+        if run["seed"] is not None:
+            by_runner.setdefault(run["runner"], []).append(run["overall"])
     spread = {}
     for runner, runs in by_runner.items():
         spread[runner] = {}
@@ -243,7 +222,7 @@ def deflate(results: dict[str, Any], trials: int) -> None:
     portfolio run is there.
     """
     runs = results["runners"]
-    tried = [r for n, r in runs.items() if RUNNERS[n.split("@seed")[0]].portfolio] or list(
+    tried = [run for run in runs.values() if RUNNERS[run["runner"]].portfolio] or list(
         runs.values()
     )
     daily_sharpes = [run["overall"]["sharpe"] / np.sqrt(365.0) for run in tried]

@@ -87,12 +87,9 @@ def period_figures(
     """
     days = pd.DatetimeIndex(equity.index)
     marks = closes.reindex(closes.index.union(days)).ffill().reindex(days)
-    if trades.empty:
-        invested = np.zeros(len(days))
-    else:
-        invested = sum(held_values(trades, days, marks).values(), np.zeros(len(days)))
+    invested = sum(held_values(trades, days, marks).values(), np.zeros(len(days)))
     exposure = pd.Series(invested, index=days) / equity
-    flows = order_flows(trades) if not trades.empty else order_flows(trades.iloc[:0])
+    flows = order_flows(trades)
     figures = {}
     for name, (first, last) in (periods or yearly_periods(days)).items():
         window = equity.loc[first:last]
@@ -130,15 +127,20 @@ def prediction_scores(
         )
     parts: dict[str, list] = {key: [] for key in ("model", "har", "trailing", "truth")}
     meta_rows = []
+    per_coin: dict[str, tuple[pd.Series, pd.DataFrame, pd.Series, pd.Series]] = {}
     for path in files:
         predictions = pd.read_feather(path)
         _, coin, stamp, *_ = path.name.split("_")
-        candles = pd.read_feather(datadir / f"{coin.upper()}_USDT-1h.feather")
+        if coin not in per_coin:  # a coin's candles, features and labels serve all its windows
+            candles = pd.read_feather(datadir / f"{coin.upper()}_USDT-1h.feather")
+            per_coin[coin] = (
+                candles["date"],
+                volatility_features(candles),
+                forward_log_volatility(candles),
+                meta_labels(candles, meta_horizon_candles, round_trip_fee),
+            )
+        dates, features, label, outcome = per_coin[coin]
         window_start = pd.Timestamp(int(stamp), unit="s", tz="UTC")
-        features = volatility_features(candles)
-        label = forward_log_volatility(candles)
-        outcome = meta_labels(candles, meta_horizon_candles, round_trip_fee)
-        dates = candles["date"]
         train = (dates >= window_start - pd.Timedelta(days=train_days)) & (dates < window_start)
         test = dates.isin(predictions["date"])
         usable = train & label.notna() & features[list(HAR_FEATURES)].notna().all(axis=1)

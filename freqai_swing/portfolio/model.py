@@ -151,18 +151,15 @@ def fit_meta(
     weights = label_uniqueness(np.ones(fitted_end, dtype=bool), horizon)
     for learner in learners:
         learner.fit(features.iloc[:fitted_end], labels[:fitted_end], sample_weight=weights)
-    held_out = features.iloc[split:]
     truth = labels[split:].astype(np.int64)
+    up = np.vstack([learner.predict_proba(features.iloc[split:])[:, 1] for learner in learners])
     if len(learners) == 1:
         mix = np.ones(1)
     else:
-        up = [learner.predict_proba(held_out)[:, 1] for learner in learners]
         mix = nonnegative_weights([np.column_stack([1 - p, p]) for p in up], truth)
-    fitted = MetaFit(learners, mix, None, base_rate)
     calibrator = LogisticRegression(C=1e6)
-    calibrator.fit(_logit(fitted.raw(held_out).reshape(-1, 1)), truth)
-    fitted.calibrator = calibrator
-    return fitted
+    calibrator.fit(_logit((mix @ up).reshape(-1, 1)), truth)
+    return MetaFit(learners, mix, calibrator, base_rate)
 
 
 class PortfolioModelBase(BaseRegressionModel):

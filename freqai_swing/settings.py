@@ -64,7 +64,7 @@ _REGIME_SCHEMA: Final[dict[str, Any]] = {
 
 _BOOSTER_NAMES: Final[tuple[str, ...]] = ("xgboost", "lightgbm")
 
-#: ``parameters`` of the optional ``ppo`` member (see ``freqai_swing.models.ppo_member``).
+#: ``parameters`` of the optional ``ppo`` member (see ``freqai_swing.models.ppo.ensemble_member``).
 _PPO_MEMBER_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
     "additionalProperties": False,
@@ -216,7 +216,7 @@ class EnsembleMember:
     Attributes:
         name: the booster (``xgboost`` or ``lightgbm``), or ``ppo`` for the RL agent.
         parameters: overrides of ``freqai.model_training_parameters.<name>`` for this member
-            (for ``ppo``: its own block, see ``freqai_swing.models.ppo_member``).
+            (for ``ppo``: its own block, see ``freqai_swing.models.ppo.ensemble_member``).
     """
 
     name: str
@@ -252,7 +252,7 @@ class OptunaSettings:
 
 @dataclass(frozen=True)
 class EnsembleSettings:
-    """The stacked ensemble (:mod:`freqai_swing.models.ensemble`).
+    """The stacked ensemble (:mod:`freqai_swing.models.ensemble.stacked`).
 
     Attributes:
         members: the member models, each with its own parameter block.
@@ -379,7 +379,7 @@ def _ensemble_settings(block: Mapping[str, Any]) -> EnsembleSettings:
     for index, member in enumerate(listed or ()):
         if member["name"] == "ppo" and member.get("enabled", True):
             # imported here: the RL stack loads only when the agent is a member
-            from freqai_swing.models.ppo_member import ppo_member_settings
+            from freqai_swing.models.ppo.ensemble_member import ppo_member_settings
 
             ppo_member_settings(
                 member.get("parameters", {}), where=f"swing.ensemble.members.{index}.parameters"

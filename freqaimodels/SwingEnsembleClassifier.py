@@ -1,9 +1,9 @@
 """FreqAI classifier: XGBoost + LightGBM stacked out of fold (``--freqaimodel
 SwingEnsembleClassifier``)."""
 
-from freqai_swing.models.freqai_classifier import SwingEnsembleModel
+from freqai_swing.models.ensemble.freqai_model import EnsembleFreqaiModel
 
 
-class SwingEnsembleClassifier(SwingEnsembleModel):
+class SwingEnsembleClassifier(EnsembleFreqaiModel):
     """Members, folds and calibration come from ``swing.ensemble``; see
-    ``freqai_swing.models.ensemble``."""
+    ``freqai_swing.models.ensemble.stacked``."""

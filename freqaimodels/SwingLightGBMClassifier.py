@@ -1,10 +1,10 @@
 """FreqAI classifier: LightGBM on the swing labels (``--freqaimodel SwingLightGBMClassifier``)."""
 
-from freqai_swing.models.boosting import train_lightgbm
-from freqai_swing.models.freqai_classifier import SwingBoostingClassifier
+from freqai_swing.models.boosting.cores import train_lightgbm
+from freqai_swing.models.common.freqai_classifier import ClassifierFreqaiModel
 
 
-class SwingLightGBMClassifier(SwingBoostingClassifier):
+class SwingLightGBMClassifier(ClassifierFreqaiModel):
     """LightGBM ``multiclass`` with settings equivalent to the XGBoost model's."""
 
     booster_name = "lightgbm"

@@ -2,10 +2,11 @@
 
 Run with ``--strategy SwingRLStrategy --freqaimodel SwingPPO`` and ``-c config/base.json
 -c config/freqai.json -c config/rl.json``. The action-to-order
-mapping lives in :mod:`freqai_swing.rl.strategy`; this file holds the risk limits a user tunes.
+mapping lives in :mod:`freqai_swing.models.ppo.strategy`; this file holds the risk limits a user
+tunes.
 """
 
-from freqai_swing.rl.strategy import SwingRLStrategyBase
+from freqai_swing.models.ppo.strategy import SwingRLStrategyBase
 
 
 class SwingRLStrategy(SwingRLStrategyBase):

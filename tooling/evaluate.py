@@ -24,7 +24,7 @@ import pandas as pd
 from freqai_swing.equity import daily_equity, load_closes, load_trades
 from freqai_swing.labels import CLASS_ORDER, LabelConfig
 from freqai_swing.metrics import classification_metrics
-from freqai_swing.models.boosting import encode_labels
+from freqai_swing.models.common.classifier import encode_labels
 from freqai_swing.report.evaluation import write_evaluation_report
 from freqai_swing.settings import load_swing_settings
 from freqai_swing.walk_forward import (

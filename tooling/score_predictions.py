@@ -26,7 +26,7 @@ import pandas as pd
 
 from freqai_swing.labels import CLASS_ORDER, LabelConfig, triple_barrier_labels
 from freqai_swing.metrics import classification_metrics
-from freqai_swing.models.boosting import encode_labels
+from freqai_swing.models.common.classifier import encode_labels
 from freqai_swing.settings import load_swing_settings
 from tooling.offline import DEFAULT_DATADIR, REPO_ROOT
 

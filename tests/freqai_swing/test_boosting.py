@@ -12,20 +12,19 @@ import pytest
 
 from freqai_swing.features import basic_features
 from freqai_swing.labels import CLASS_ORDER, LabelConfig, triple_barrier_labels
-from freqai_swing.models import device as device_module
-from freqai_swing.models.boosting import (
-    SwingBoostedClassifier,
+from freqai_swing.models.boosting.cores import train_lightgbm, train_xgboost
+from freqai_swing.models.common import device as device_module
+from freqai_swing.models.common.classifier import (
+    ClassifierCore,
     TrainingSet,
     encode_labels,
     purged_validation_split,
-    train_lightgbm,
-    train_xgboost,
 )
 from freqai_swing.settings import ModelSettings
 from tests.conftest import load_candles
 
 HOUR = 3600
-Trainer = Callable[[TrainingSet, dict, ModelSettings], SwingBoostedClassifier]
+Trainer = Callable[[TrainingSet, dict, ModelSettings], ClassifierCore]
 TRAINERS = [pytest.param(train_xgboost, id="xgboost"), pytest.param(train_lightgbm, id="lightgbm")]
 SMALL = {"n_estimators": 60}
 

@@ -15,15 +15,14 @@ import pytest
 from freqai_swing.features import basic_features
 from freqai_swing.labels import LabelConfig, triple_barrier_labels
 from freqai_swing.metrics import brier_score, log_loss
-from freqai_swing.models import ensemble as ensemble_module
-from freqai_swing.models.boosting import (
+from freqai_swing.models.boosting.cores import train_xgboost
+from freqai_swing.models.common.classifier import (
     FloatMatrix,
     TrainingSet,
     encode_labels,
     purged_validation_split,
-    train_xgboost,
 )
-from freqai_swing.models.ensemble import (
+from freqai_swing.models.ensemble.stacked import (
     EnsembleMemberError,
     SigmoidCalibration,
     SwingEnsemble,
@@ -33,6 +32,7 @@ from freqai_swing.models.ensemble import (
     train_ensemble,
     tune_member,
 )
+from freqai_swing.models.ensemble import stacked as ensemble_module
 from freqai_swing.settings import (
     EnsembleMember,
     ModelSettings,

@@ -15,15 +15,19 @@ import pytest
 
 from freqai_swing.features import basic_features
 from freqai_swing.labels import CLASS_ORDER, LabelConfig, triple_barrier_labels
-from freqai_swing.models import ppo_member
-from freqai_swing.models.boosting import TrainingSet, encode_labels, purged_validation_split
-from freqai_swing.models.device import cuda_available
-from freqai_swing.models.ensemble import (
+from freqai_swing.models.common.classifier import (
+    TrainingSet,
+    encode_labels,
+    purged_validation_split,
+)
+from freqai_swing.models.common.device import cuda_available
+from freqai_swing.models.ensemble.stacked import (
     EnsembleMemberError,
     SwingEnsemble,
     purged_folds,
     train_ensemble,
 )
+from freqai_swing.models.ppo import ensemble_member as ppo_member
 from freqai_swing.settings import (
     EnsembleMember,
     ModelSettings,
@@ -168,7 +172,7 @@ def test_the_fold_agents_never_see_a_price_of_their_fold(window) -> None:
 
 
 def test_the_vote_is_the_action_mapped_to_a_class_and_smoothed(trained, window) -> None:
-    from freqai_swing.rl.environment import SwingActions
+    from freqai_swing.models.ppo.environment import SwingActions
 
     expected_class = {"hold": "flat", "buy": "up", "sell": "down"}
     for action in SwingActions:

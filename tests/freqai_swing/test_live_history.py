@@ -11,7 +11,7 @@ import pandas as pd
 from freqtrade.data.converter import ohlcv_to_dataframe
 from freqtrade.data.history import load_pair_history
 
-from freqai_swing.models.freqai_classifier import uniform_utc_dates
+from freqai_swing.models.common.freqai_classifier import uniform_utc_dates
 from tests.conftest import SAMPLE_DATADIR, load_candles
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from freqtrade.persistence import LocalTrade, Order
 
-from freqai_swing.rl.environment import SwingActions
+from freqai_swing.models.ppo.environment import SwingActions
 from strategies.SwingRLStrategy import SwingRLStrategy
 from tests.conftest import CONFIG_DIR, load_candles
 

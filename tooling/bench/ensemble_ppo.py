@@ -23,8 +23,12 @@ import pandas as pd
 
 from freqai_swing.features import basic_features
 from freqai_swing.labels import LabelConfig, triple_barrier_labels
-from freqai_swing.models.boosting import TrainingSet, encode_labels, purged_validation_split
-from freqai_swing.models.ensemble import train_ensemble
+from freqai_swing.models.common.classifier import (
+    TrainingSet,
+    encode_labels,
+    purged_validation_split,
+)
+from freqai_swing.models.ensemble.stacked import train_ensemble
 from freqai_swing.settings import EnsembleMember, ModelSettings, OptunaSettings
 from tooling.bench.rl_env import SAMPLE_DATADIR
 

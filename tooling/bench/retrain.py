@@ -30,12 +30,11 @@ import psutil
 
 from freqai_swing.features import basic_features
 from freqai_swing.labels import LabelConfig, triple_barrier_labels
-from freqai_swing.models.boosting import (
+from freqai_swing.models.boosting.cores import train_lightgbm, train_xgboost
+from freqai_swing.models.common.classifier import (
     TrainingSet,
     encode_labels,
     purged_validation_split,
-    train_lightgbm,
-    train_xgboost,
 )
 from freqai_swing.settings import ModelSettings
 from tooling.local_exchange import LocalExchange, write_offline_overlay

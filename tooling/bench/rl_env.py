@@ -70,7 +70,7 @@ def environment_config(reward: dict[str, Any] | None = None, fee: float = FEE) -
 def make_environment(kind: str, features: pd.DataFrame, prices: pd.DataFrame, seed: int = 1):
     """``swing`` (this bundle) or ``freqai`` (``ReinforcementLearner.MyRLEnv``, 5 actions)."""
     if kind == "swing":
-        from freqai_swing.rl.environment import SwingTradingEnv as environment_class
+        from freqai_swing.models.ppo.environment import SwingTradingEnv as environment_class
     else:
         from freqtrade.freqai.prediction_models.ReinforcementLearner import ReinforcementLearner
 
@@ -101,7 +101,7 @@ def steps_per_second(environment: Any, steps: int, seed: int = 0) -> float:
 def ppo_timesteps_per_second(environment: Any, timesteps: int, seed: int = 0) -> float:
     import torch
 
-    from freqai_swing.rl.ppo import build_ppo, ppo_parameters
+    from freqai_swing.models.ppo.agent import build_ppo, ppo_parameters
 
     torch.set_num_threads(1)
     model = build_ppo(environment, ppo_parameters({}), seed=seed, device="cpu")

@@ -1,8 +1,8 @@
-"""The PPO agent of :mod:`freqai_swing.rl` as an ensemble member whose action is a class vote.
+"""The PPO agent of :mod:`freqai_swing.models.ppo` as an ensemble member: its action, a vote.
 
 The agent is ``SwingPPO``'s (the same environment, the bundle's 7-action
-:class:`~freqai_swing.rl.environment.SwingTradingEnv`, the same PPO settings, seeding and device
-choice), trained over the ensemble's own features (rescaled on its training rows, see
+:class:`~freqai_swing.models.ppo.environment.SwingTradingEnv`, the same PPO settings, seeding and
+device choice), trained over the ensemble's own features (rescaled on its training rows, see
 :class:`MinMaxScaling`) and the candles' closes, but only on the rows it is given: a fold's
 purged training rows for its out-of-fold votes, the whole window for the final member. Where
 those rows are not contiguous (the rows before and after a validation fold), the closes are
@@ -37,8 +37,8 @@ from freqai_swing.settings import ModelSettings, SwingConfigError
 if TYPE_CHECKING:
     from stable_baselines3 import PPO
 
-    from freqai_swing.models.boosting import TrainingSet
-    from freqai_swing.rl.settings import RewardParameters
+    from freqai_swing.models.common.classifier import TrainingSet
+    from freqai_swing.models.ppo.settings import RewardParameters
 
 logger = logging.getLogger(__name__)
 
@@ -89,12 +89,12 @@ class PPOMemberSettings:
     ppo: Mapping[str, Any] = field(default_factory=dict)
 
     def reward_parameters(self) -> RewardParameters:
-        from freqai_swing.rl.settings import RewardParameters
+        from freqai_swing.models.ppo.settings import RewardParameters
 
         return RewardParameters.from_mapping(self.reward)
 
     def ppo_parameters(self) -> dict[str, Any]:
-        from freqai_swing.rl.ppo import ppo_parameters
+        from freqai_swing.models.ppo.agent import ppo_parameters
 
         return ppo_parameters(self.ppo)
 
@@ -193,7 +193,7 @@ class PPOVoteMember:
 
     def observations(self, features: pd.DataFrame | FloatMatrix) -> npt.NDArray[np.float32]:
         """One observation per row that has ``window - 1`` rows before it in ``features``."""
-        from freqai_swing.rl.environment import STATE_FEATURES, feature_array
+        from freqai_swing.models.ppo.environment import STATE_FEATURES, feature_array
 
         array = feature_array(self.scaling.transform(features))
         window = self.settings.window
@@ -243,8 +243,8 @@ def train_ppo_member(
     model: ModelSettings,
 ) -> PPOVoteMember:
     """An agent trained on ``data.split``'s rows (fit and validation rows together) only."""
-    from freqai_swing.rl.environment import SwingTradingEnv
-    from freqai_swing.rl.ppo import build_ppo
+    from freqai_swing.models.ppo.agent import build_ppo
+    from freqai_swing.models.ppo.environment import SwingTradingEnv
 
     rows = np.union1d(data.split.fit_rows, data.split.validation_rows).astype(np.int64)
     if len(rows) <= settings.window:
@@ -280,7 +280,7 @@ def load_ppo_member(
     """The saved agent on the device resolved now (a CUDA-trained agent reloads on a CPU box)."""
     from stable_baselines3 import PPO
 
-    from freqai_swing.models.device import resolve_device
+    from freqai_swing.models.common.device import resolve_device
 
     used = resolve_device(settings.device or device, "SwingEnsemble ppo member")
     agent = PPO.load(str(path), device=used)

@@ -26,9 +26,9 @@ from freqtrade.exceptions import OperationalException
 from freqtrade.exchange import timeframe_to_next_date
 from freqtrade.persistence import Trade
 
-from freqai_swing.rl.environment import BUY_FRACTIONS, SELL_FRACTIONS, SwingActions
-from freqai_swing.rl.model import ACTION_COLUMN
-from freqai_swing.rl.settings import load_rl_settings
+from freqai_swing.models.ppo.environment import BUY_FRACTIONS, SELL_FRACTIONS, SwingActions
+from freqai_swing.models.ppo.freqai_model import ACTION_COLUMN
+from freqai_swing.models.ppo.settings import load_rl_settings
 from freqai_swing.settings import SwingConfigError
 from freqai_swing.strategy_base import SwingFreqaiStrategyBase, _replace_columns
 

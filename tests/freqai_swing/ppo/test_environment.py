@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from stable_baselines3.common.env_checker import check_env
 
-from freqai_swing.rl.environment import SwingActions, SwingTradingEnv
+from freqai_swing.models.ppo.environment import SwingActions, SwingTradingEnv
 from tooling.bench.rl_env import environment_config, environment_inputs
 
 HOLD, BUY_S, BUY_M, BUY_L, SELL_S, SELL_M, SELL_ALL = (action.value for action in SwingActions)

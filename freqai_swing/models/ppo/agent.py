@@ -12,7 +12,7 @@ import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.utils import set_random_seed
 
-from freqai_swing.models.device import resolve_device
+from freqai_swing.models.common.device import resolve_device
 from freqai_swing.settings import SwingConfigError
 
 logger = logging.getLogger(__name__)

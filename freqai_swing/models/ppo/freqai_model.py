@@ -2,7 +2,8 @@
 
 It follows FreqAI's ``ReinforcementLearner`` (train per walk-forward window through FreqAI's
 data pipeline and environment hooks) with three changes: the environment is the seed's
-7-action :class:`~freqai_swing.rl.environment.SwingTradingEnv`, the PPO settings are the seed's
+7-action :class:`~freqai_swing.models.ppo.environment.SwingTradingEnv`, the PPO settings are the
+seed's
 (overridable per key), and the prediction walks the policy through the candles with its own
 simulated account instead of showing it no account at all.
 """
@@ -24,10 +25,10 @@ from pandas import DataFrame
 from sb3_contrib.common.maskable.callbacks import MaskableEvalCallback
 from stable_baselines3.common.monitor import Monitor
 
-from freqai_swing.models.cached_windows import discard_corrupt_windows
-from freqai_swing.rl.environment import AgentRoller, SwingTradingEnv
-from freqai_swing.rl.ppo import build_ppo, ppo_parameters
-from freqai_swing.rl.settings import load_rl_settings
+from freqai_swing.models.common.cached_windows import discard_corrupt_windows
+from freqai_swing.models.ppo.agent import build_ppo, ppo_parameters
+from freqai_swing.models.ppo.environment import AgentRoller, SwingTradingEnv
+from freqai_swing.models.ppo.settings import load_rl_settings
 from freqai_swing.settings import SwingConfigError, load_swing_settings
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def _prepare_rl_config(config: dict[str, Any]) -> None:
     rl_config.setdefault("drop_ohlc_from_features", True)
 
 
-class SwingPPOModel(BaseReinforcementLearningModel):
+class PPOFreqaiModel(BaseReinforcementLearningModel):
     """PPO on the seed's 7-action environment; see ``docs/rl.md``."""
 
     MyRLEnv: type[BaseEnvironment] = SwingTradingEnv  # type: ignore[assignment]

@@ -26,7 +26,7 @@ from freqtrade.freqai.RL.BaseEnvironment import BaseEnvironment
 from gymnasium import spaces
 from pandas import DataFrame
 
-from freqai_swing.rl.settings import RewardParameters, RLSettings, load_rl_settings
+from freqai_swing.models.ppo.settings import RewardParameters, RLSettings, load_rl_settings
 
 #: Observed features are clipped to this magnitude (FreqAI scales training rows to [-1, 1];
 #: a prediction row far outside is an outlier whose exact size should not steer the policy).

@@ -8,7 +8,8 @@ fitted on a row that the same part later predicts. The final members are then tr
 whole window, as the single classifiers are, and saved as their boosters' own files next to
 FreqAI's model file, each with its SHA-256 so a corrupt file is caught on reload.
 
-The optional ``ppo`` member (:mod:`freqai_swing.models.ppo_member`) follows the same rule: one
+The optional ``ppo`` member (:mod:`freqai_swing.models.ppo.ensemble_member`) follows the same
+rule: one
 agent per fold trained on that fold's purged rows votes on the fold, and a final agent trained on
 the whole window is saved as its stable-baselines3 zip file with its hash.
 """
@@ -34,17 +35,19 @@ from sklearn.isotonic import IsotonicRegression
 
 from freqai_swing.labels import CLASS_ORDER
 from freqai_swing.metrics import PROBABILITY_FLOOR, classification_metrics, log_loss
-from freqai_swing.models import ppo_member
-from freqai_swing.models.boosting import (
-    FloatMatrix,
-    LightGBMSwingModel,
-    PurgedSplit,
-    SwingBoostedClassifier,
-    TrainingSet,
-    XGBoostSwingModel,
+from freqai_swing.models.boosting.cores import (
+    LightGBMCore,
+    XGBoostCore,
     train_lightgbm,
     train_xgboost,
 )
+from freqai_swing.models.common.classifier import (
+    ClassifierCore,
+    FloatMatrix,
+    PurgedSplit,
+    TrainingSet,
+)
+from freqai_swing.models.ppo import ensemble_member as ppo_member
 from freqai_swing.settings import EnsembleMember, ModelSettings, OptunaSettings
 
 logger = logging.getLogger(__name__)
@@ -53,10 +56,10 @@ logger = logging.getLogger(__name__)
 MIN_FOLD_TRAINING_ROWS: Final = 200
 
 FloatVector = npt.NDArray[np.float64]
-Trainer = Callable[[TrainingSet, dict[str, Any], ModelSettings], SwingBoostedClassifier]
+Trainer = Callable[[TrainingSet, dict[str, Any], ModelSettings], ClassifierCore]
 TRAINERS: Final[dict[str, Trainer]] = {"xgboost": train_xgboost, "lightgbm": train_lightgbm}
 MEMBER_FILE_SUFFIX: Final[dict[str, str]] = {"xgboost": "json", "lightgbm": "txt", "ppo": "zip"}
-#: Members trained by :mod:`freqai_swing.models.ppo_member`, not by a booster trainer.
+#: Members trained by :mod:`freqai_swing.models.ppo.ensemble_member`, not by a booster trainer.
 PPO_MEMBER: Final = "ppo"
 
 
@@ -556,20 +559,18 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _save_booster(member: SwingBoostedClassifier, path: Path) -> None:
+def _save_booster(member: ClassifierCore, path: Path) -> None:
     if isinstance(member, ppo_member.PPOVoteMember):
         member.save(path)
-    elif isinstance(member, XGBoostSwingModel):
+    elif isinstance(member, XGBoostCore):
         member.booster.save_model(str(path))
-    elif isinstance(member, LightGBMSwingModel):
+    elif isinstance(member, LightGBMCore):
         member.booster.save_model(str(path))
     else:
         raise TypeError(f"Cannot save ensemble member of type {type(member).__name__}")
 
 
-def _load_booster(
-    record: MemberFile, path: Path, feature_names: list[str]
-) -> SwingBoostedClassifier:
+def _load_booster(record: MemberFile, path: Path, feature_names: list[str]) -> ClassifierCore:
     if record.name == PPO_MEMBER:
         if record.settings is None or record.scaling is None:
             raise EnsembleMemberError(f"Ensemble member ppo has no settings saved: {path}")
@@ -577,10 +578,10 @@ def _load_booster(
             path, record.settings, record.scaling, record.device
         )
     if record.name == "xgboost":
-        return XGBoostSwingModel(
+        return XGBoostCore(
             xgb.Booster(model_file=str(path)), feature_names, record.best_iteration, record.device
         )
-    return LightGBMSwingModel(
+    return LightGBMCore(
         lgb.Booster(model_file=str(path)), feature_names, record.best_iteration, record.device
     )
 
@@ -596,9 +597,7 @@ class SwingEnsemble:
     feature_names: list[str]
     weights: dict[str, float]
     calibration: Calibrator
-    members: dict[str, SwingBoostedClassifier | ppo_member.PPOVoteMember] = field(
-        default_factory=dict
-    )
+    members: dict[str, ClassifierCore | ppo_member.PPOVoteMember] = field(default_factory=dict)
     member_files: dict[str, MemberFile] = field(default_factory=dict)
     tuning: dict[str, TuningResult] = field(default_factory=dict)
     #: Out-of-fold metrics of each member, of the weighted mix and of the calibrated ensemble.

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from freqtrade.exceptions import OperationalException
 
-from freqai_swing.rl.environment import AgentRoller, SwingTradingEnv
-from freqai_swing.rl.model import _prepare_rl_config
-from freqai_swing.rl.ppo import SEED_PPO_PARAMETERS, build_ppo, ppo_parameters
-from freqai_swing.rl.settings import RewardParameters, load_rl_settings
+from freqai_swing.models.ppo.agent import SEED_PPO_PARAMETERS, build_ppo, ppo_parameters
+from freqai_swing.models.ppo.environment import AgentRoller, SwingTradingEnv
+from freqai_swing.models.ppo.freqai_model import _prepare_rl_config
+from freqai_swing.models.ppo.settings import RewardParameters, load_rl_settings
 from freqai_swing.settings import SwingConfigError
 from tooling.bench.rl_env import environment_config, environment_inputs
 
@@ -200,7 +200,7 @@ def test_the_shipped_overlay_holds_the_seed_defaults() -> None:
 
 
 def test_the_device_is_cuda_when_visible_else_cpu(candles) -> None:
-    from freqai_swing.models.device import cuda_available
+    from freqai_swing.models.common.device import cuda_available
 
     features, prices = candles
     env = make_env(features.iloc[:100], prices.iloc[:100])

@@ -1,0 +1,1 @@
+"""The gradient-boosting family: XGBoost and LightGBM on the fixed classes."""

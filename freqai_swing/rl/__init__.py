@@ -1,1 +1,0 @@
-"""Reinforcement learning: the 7-action swing environment and the PPO agent."""

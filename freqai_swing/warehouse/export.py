@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from freqai_swing.warehouse import backtests, candles, models, trade_db
+from freqai_swing.warehouse import backtests, candles, model_folders, trade_db
 from freqai_swing.warehouse.errors import WarehouseInputError
 from freqai_swing.warehouse.performance import update_model_performance
 from freqai_swing.warehouse.schema import COUNTED_AS, KEYS, TABLES, create_tables
@@ -351,9 +351,11 @@ def _export_models(
     summary: ExportSummary,
     progress: Progress,
 ) -> None:
-    folders = models.find_model_folders(models_dir)
-    work = [(folder, sub) for folder in folders for sub in models.sub_train_folders(folder)]
-    predictions = [(folder, path) for folder in folders for path in models.prediction_files(folder)]
+    folders = model_folders.find_model_folders(models_dir)
+    work = [(folder, sub) for folder in folders for sub in model_folders.sub_train_folders(folder)]
+    predictions = [
+        (folder, path) for folder in folders for path in model_folders.prediction_files(folder)
+    ]
     task = progress.add_task("models", total=len(work) + len(predictions))
     # A live folder's predictions depend on its versions: read versions first, then predictions.
     versions, features = [], []
@@ -362,7 +364,7 @@ def _export_models(
         if metadata != sub and log.unchanged(metadata):
             summary.files_unchanged += 1
         else:
-            version, feature_rows = models.read_sub_train(folder, sub)
+            version, feature_rows = model_folders.read_sub_train(folder, sub)
             versions.append(version)
             features.append(feature_rows)
             summary.count_read("model_versions", 1)
@@ -376,7 +378,7 @@ def _export_models(
         if log.unchanged(path):
             summary.files_unchanged += 1
         else:
-            frame = models.read_predictions(folder, path)
+            frame = model_folders.read_predictions(folder, path)
             frames.append(frame)
             summary.count_read("predictions", len(frame))
             log.record(path, "predictions", len(frame))
@@ -384,13 +386,13 @@ def _export_models(
     if frames:
         _insert(connection, "predictions", pd.concat(frames, ignore_index=True), replace=True)
     for folder in folders:
-        path = models.historic_predictions_file(folder)
+        path = model_folders.historic_predictions_file(folder)
         if path is None:
             continue
         if log.unchanged(path):
             summary.files_unchanged += 1
             continue
-        frame = models.read_historic_predictions(folder, path, log.watermark(path))
+        frame = model_folders.read_historic_predictions(folder, path, log.watermark(path))
         if len(frame):
             _insert_live_predictions(connection, frame)
         summary.count_read("live_predictions", len(frame))

@@ -27,6 +27,7 @@ from freqai_swing.report.trade_figures import (
     price_figures,
 )
 from freqai_swing.warehouse.errors import WarehouseInputError
+from freqai_swing.warehouse.label_settings import LABEL_COLUMNS
 
 #: Below this many trades a Sharpe, Sortino or Calmar ratio says nothing (one or two trades
 #: in a window gave Sharpe -100 and Sortino -1022): the report shows "n/a".
@@ -124,8 +125,8 @@ def build_figures(warehouse: Path, source: str | None = None) -> list[Section]:
         primary_trades = all_trades[all_trades["source"] == primary]
         backtests = query(
             connection,
-            "SELECT * EXCLUDE (label_horizon_candles, label_barrier_pct, "
-            "label_barrier_mode) FROM backtest_runs ORDER BY source",
+            f"SELECT * EXCLUDE ({', '.join(LABEL_COLUMNS)}) "  # noqa: S608 - schema's names
+            "FROM backtest_runs ORDER BY source",
         )
         performance = query(
             connection,

@@ -8,8 +8,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from freqai_swing.labels import CLASS_ORDER, LabelConfig, triple_barrier_labels
+from freqai_swing.labels import CLASS_ORDER, triple_barrier_labels
 from freqai_swing.report.sections import placeholder, query
+from freqai_swing.warehouse.label_settings import (
+    DEFAULT_TIMEFRAME,
+    LABEL_COLUMNS,
+    stored_label_config,
+)
 
 TOP_FEATURES = 20
 
@@ -88,37 +93,38 @@ def importance_figure(connection: duckdb.DuckDBPyConnection) -> go.Figure:
 
 
 def realized_classes(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The triple-barrier class each predicted candle really had, with its model's settings."""
+    """The triple-barrier class each predicted candle really had: rebuilt from the candles of
+    the model's timeframe with exactly the label settings it was trained with (a setting the
+    warehouse does not know is the default; settings this bundle cannot rebuild are skipped)."""
     groups = query(
         connection,
-        """SELECT DISTINCT p.identifier, p.pair, v.label_horizon_candles, v.label_barrier_pct,
-                  v.label_barrier_mode
+        f"""SELECT DISTINCT p.identifier, p.pair, v.timeframe,
+                  {", ".join(f"v.{column}" for column in LABEL_COLUMNS)}
            FROM predictions p JOIN model_versions v
-             ON v.identifier = p.identifier AND v.pair = p.pair AND v.trained_at = p.trained_at""",
+             ON v.identifier = p.identifier AND v.pair = p.pair
+            AND v.trained_at = p.trained_at""",  # noqa: S608 - column names of the schema
     )
     frames = []
-    for group in groups.drop_duplicates(["identifier", "pair"]).itertuples(index=False):
-        settings = {}
-        if pd.notna(group.label_horizon_candles):
-            settings["horizon_candles"] = int(group.label_horizon_candles)
-        if pd.notna(group.label_barrier_pct):
-            settings["barrier_pct"] = float(group.label_barrier_pct)
-        if group.label_barrier_mode in ("fixed", "volatility"):
-            settings["barrier_mode"] = group.label_barrier_mode
+    for group in groups.drop_duplicates(["identifier", "pair"]).to_dict("records"):
+        try:
+            settings = stored_label_config(group)
+        except ValueError:
+            continue
+        timeframe = group["timeframe"] if pd.notna(group["timeframe"]) else DEFAULT_TIMEFRAME
         candles = query(
             connection,
             "SELECT date, open, high, low, close, volume FROM ohlcv WHERE pair = ? "
-            "AND timeframe = '1h' ORDER BY date",
-            [group.pair],
+            "AND timeframe = ? ORDER BY date",
+            [group["pair"], timeframe],
         )
         if candles.empty:
             continue
-        labels = triple_barrier_labels(candles, LabelConfig(**settings), "1h")
+        labels = triple_barrier_labels(candles, settings, timeframe)
         frames.append(
             pd.DataFrame(
                 {
-                    "identifier": group.identifier,
-                    "pair": group.pair,
+                    "identifier": group["identifier"],
+                    "pair": group["pair"],
                     "date": candles["date"],
                     "realized": labels,
                 }

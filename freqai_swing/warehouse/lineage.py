@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
+from freqai_swing.warehouse.label_settings import LABEL_COLUMNS
+
 
 def link_trades_to_models(connection: duckdb.DuckDBPyConnection) -> None:
     """Name each trade's model version: the model that predicted its signal candle.
@@ -11,21 +13,22 @@ def link_trades_to_models(connection: duckdb.DuckDBPyConnection) -> None:
     In a backtest that is the identifier's sub-train folder whose training ended at or before
     the signal candle (FreqAI predicts each window with the model trained just before it); for
     a dry-run or live bot, the latest model of any identifier trained by then for that pair.
+    A version first takes its model class, candle timeframe and label settings from the latest
+    backtest of its identifier where its own folder did not record them.
     """
+    inherited = ("freqaimodel", "timeframe", *LABEL_COLUMNS)
+    settings = ",\n".join(
+        f"{column} = coalesce(model_versions.{column}, r.{column})" for column in inherited
+    )
+    # one run's settings together (the identifier's latest), never a mix of several runs'
     connection.execute(
-        """
-        UPDATE model_versions SET freqaimodel = r.freqaimodel,
-            label_horizon_candles = coalesce(model_versions.label_horizon_candles,
-                                             r.label_horizon_candles),
-            label_barrier_pct = coalesce(model_versions.label_barrier_pct, r.label_barrier_pct),
-            label_barrier_mode = coalesce(model_versions.label_barrier_mode, r.label_barrier_mode)
-        FROM (SELECT identifier, any_value(freqaimodel) AS freqaimodel,
-                     any_value(label_horizon_candles) AS label_horizon_candles,
-                     any_value(label_barrier_pct) AS label_barrier_pct,
-                     any_value(label_barrier_mode) AS label_barrier_mode
-              FROM backtest_runs WHERE identifier IS NOT NULL GROUP BY identifier) r
+        f"""
+        UPDATE model_versions SET {settings}
+        FROM (SELECT identifier, {", ".join(inherited)} FROM backtest_runs
+              WHERE identifier IS NOT NULL
+              QUALIFY row_number() OVER (PARTITION BY identifier ORDER BY source DESC) = 1) r
         WHERE model_versions.identifier = r.identifier AND model_versions.freqaimodel IS NULL
-        """
+        """  # noqa: S608 - column names of the schema
     )
     connection.execute(
         """

@@ -234,9 +234,13 @@ COUNTED_AS: Final[dict[str, str]] = {"ohlcv": "candles"}
 
 #: Columns added since the warehouse first stored these tables: the model's candle timeframe
 #: and the label settings beyond horizon, barrier and mode (see :mod:`.label_settings`).
+_FIRST_STORED: Final = ("label_horizon_candles", "label_barrier_pct", "label_barrier_mode")
+_LATER_LABEL_COLUMNS: Final = {
+    column: kind for column, kind in LABEL_COLUMNS.items() if column not in _FIRST_STORED
+}
 ADDED_COLUMNS: Final[dict[str, dict[str, str]]] = {
-    "model_versions": {"timeframe": "VARCHAR"} | LABEL_COLUMNS,
-    "backtest_runs": dict(LABEL_COLUMNS),
+    "model_versions": {"timeframe": "VARCHAR"} | _LATER_LABEL_COLUMNS,
+    "backtest_runs": _LATER_LABEL_COLUMNS,
 }
 
 

@@ -104,7 +104,7 @@ def realized_classes(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
              ON v.identifier = p.identifier AND v.pair = p.pair
             AND v.trained_at = p.trained_at""",  # noqa: S608 - column names of the schema
     )
-    frames = []
+    frames: list[pd.DataFrame] = []
     for group in groups.drop_duplicates(["identifier", "pair"]).to_dict("records"):
         try:
             settings = stored_label_config(group)

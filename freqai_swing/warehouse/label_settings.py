@@ -56,7 +56,7 @@ def label_columns(config: Mapping[str, Any]) -> dict[str, Any]:
 def stored_label_config(row: Mapping[str, Any]) -> LabelConfig:
     """The :class:`~freqai_swing.labels.LabelConfig` of a stored row; a NULL setting is
     the default (a run whose config did not say)."""
-    settings = {}
+    settings: dict[str, Any] = {}
     for name in _FIELDS:
         column = f"label_{name}"
         value = row.get(column)

@@ -13,17 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
+
+from freqai_swing.equity import drawdown_curve
+from freqai_swing.trades import ClosedTrade, database_closed_trades
+
 #: Drawdown of the closed-trade equity, from its peak, above which a warning is sent once.
 DRAWDOWN_WARNING = 0.05
-
-
-@dataclass(frozen=True)
-class ClosedTrade:
-    """What the summaries need of a closed trade."""
-
-    pair: str
-    close_date: datetime
-    profit_abs: float
 
 
 @dataclass
@@ -50,11 +46,9 @@ class OperationsNotifier:
         """One warning when the drawdown crosses the level; re-armed once back under it."""
         if starting_balance <= 0:
             return []
-        equity = peak = starting_balance
-        for trade in sorted(trades, key=lambda item: item.close_date):
-            equity += trade.profit_abs
-            peak = max(peak, equity)
-        level = (peak - equity) / peak
+        profits = [trade.profit_abs for trade in sorted(trades, key=lambda item: item.close_date)]
+        curve = drawdown_curve(np.cumsum([starting_balance, *profits]))
+        level, equity, peak = curve.current, float(curve.equity[-1]), float(curve.peak[-1])
         if level <= self.drawdown_warning:
             self.warned_drawdown = False
             return []
@@ -114,17 +108,11 @@ def send_operations_messages(strategy: object, notifier: OperationsNotifier, now
     wallet's starting balance; sends through ``dp.send_msg`` (Telegram and webhooks, as
     configured; ``always_send`` so the messages are not deduplicated across candles).
     """
-    from freqtrade.persistence import Trade
-
     freqai = getattr(strategy, "freqai", None)
     drawer = getattr(freqai, "dd", None)
     pair_dict = getattr(drawer, "pair_dict", {}) or {}
     stamps = {pair: float(info.get("trained_timestamp") or 0) for pair, info in pair_dict.items()}
-    trades = [
-        ClosedTrade(trade.pair, trade.close_date_utc, float(trade.close_profit_abs or 0.0))
-        for trade in Trade.get_trades_proxy(is_open=False)
-        if trade.close_date is not None
-    ]
+    trades = database_closed_trades()
     wallets = getattr(strategy, "wallets", None)
     starting = float(wallets.get_starting_balance()) if wallets is not None else 0.0
     messages = notifier.retrained(stamps)

@@ -17,6 +17,9 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from freqai_swing.equity import drawdown_curve
+from freqai_swing.trades import ClosedTrade
+
 #: Hours in a year, to state 1h volatility as an annual figure (crypto trades around the clock).
 HOURS_PER_YEAR: Final[float] = 24 * 365
 
@@ -103,15 +106,6 @@ RISK_SCHEMA: Final[dict[str, Any]] = {
         "max_spread_ratio": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
     },
 }
-
-
-@dataclass(frozen=True)
-class ClosedTrade:
-    """What the rules need of a closed trade (Freqtrade's ``Trade`` has more)."""
-
-    close_date: datetime
-    profit_ratio: float
-    profit_abs: float
 
 
 # --- stake sizing ---------------------------------------------------------------------------
@@ -291,11 +285,11 @@ def realized_drawdown(
     counted = sorted((t for t in trades if since is None or t.close_date > since), key=_close_key)
     profits = np.array([t.profit_abs for t in counted], dtype=float)
     start = equity - profits.sum()
-    curve = np.concatenate([[start], start + np.cumsum(profits)])
-    peak = float(curve.max())
+    curve = drawdown_curve(np.concatenate([[start], start + np.cumsum(profits)]))
+    peak = float(curve.peak[-1])
     if peak <= 0:
         return Drawdown(math.inf, peak, equity)
-    return Drawdown(float((peak - curve[-1]) / peak), peak, float(curve[-1]))
+    return Drawdown(curve.current, peak, float(curve.equity[-1]))
 
 
 def spread_ratio(bid: float | None, ask: float | None) -> float:

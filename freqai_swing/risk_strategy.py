@@ -27,7 +27,6 @@ from freqtrade.persistence import PairLocks, Trade
 from freqtrade.strategy import DecimalParameter, IStrategy
 
 from freqai_swing.risk import (
-    ClosedTrade,
     RiskSettings,
     daily_loss_ratio,
     exposure_room,
@@ -40,6 +39,7 @@ from freqai_swing.risk import (
     utc_day_start,
     volatility_state,
 )
+from freqai_swing.trades import ClosedTrade, database_closed_trades
 
 logger = logging.getLogger(__name__)
 
@@ -94,15 +94,7 @@ class RiskManagedStrategy(IStrategy):
     # --- state read from Freqtrade --------------------------------------------------------
     @staticmethod
     def closed_trades() -> list[ClosedTrade]:
-        return [
-            ClosedTrade(
-                close_date=_utc(trade.close_date),
-                profit_ratio=float(trade.close_profit or 0.0),
-                profit_abs=float(trade.close_profit_abs or 0.0),
-            )
-            for trade in Trade.get_trades_proxy(is_open=False)
-            if trade.close_date is not None
-        ]
+        return database_closed_trades()
 
     def equity(self) -> float | None:
         """Open stakes at cost plus the free stake currency (realized equity)."""

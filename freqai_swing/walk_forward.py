@@ -83,14 +83,16 @@ def equity_figures(daily_equity: pd.Series) -> dict[str, float]:
     Sharpe and Sortino annualise daily returns by √365; Calmar is the annualised return over
     the largest peak-to-trough loss; the drawdown duration is the longest time under a peak.
     """
+    from freqai_swing.equity import drawdown_curve  # equity.py imports Split from this module
+
     equity = daily_equity.astype(float)
     returns = equity.pct_change().dropna()
     total = float(equity.iloc[-1] / equity.iloc[0] - 1)
     years = max(len(returns), 1) / DAYS_PER_YEAR
     annual = (1 + total) ** (1 / years) - 1 if total > -1 else -1.0
-    peak = equity.cummax()
-    drawdown = float((1 - equity / peak).max())
-    under = (equity < peak).astype(int)
+    curve = drawdown_curve(equity.to_numpy())
+    drawdown = curve.largest
+    under = pd.Series((curve.equity < curve.peak).astype(int), index=equity.index)
     longest = int(under.groupby((under == 0).cumsum()).sum().max()) if len(under) else 0
     deviation = float(returns.std(ddof=1)) if len(returns) > 1 else 0.0
     downside = float(np.sqrt((np.minimum(returns, 0) ** 2).mean())) if len(returns) else 0.0

@@ -114,10 +114,12 @@ def promotion_test(
 
 def drawdown_since(equity: pd.Series, since: datetime | pd.Timestamp) -> float:
     """Largest peak-to-trough loss of ``equity`` from ``since`` on (0 when flat or rising)."""
+    from freqai_swing.equity import drawdown_curve
+
     part = equity[equity.index >= pd.Timestamp(since)].astype(float)
     if part.empty:
         return 0.0
-    return float((1 - part / part.cummax()).max())
+    return drawdown_curve(part.to_numpy()).largest
 
 
 def should_roll_back(

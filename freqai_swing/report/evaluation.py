@@ -12,7 +12,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from freqai_swing.report.html import Section, write_page
+from freqai_swing.report.page import write_page
+from freqai_swing.report.sections import Section
 
 
 def _curves(results: dict[str, Any]) -> dict[str, pd.Series]:

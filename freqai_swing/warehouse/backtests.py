@@ -14,6 +14,7 @@ from freqtrade.exceptions import OperationalException
 from freqtrade.exchange import timeframe_to_seconds
 
 from freqai_swing.warehouse.errors import WarehouseInputError
+from freqai_swing.warehouse.label_settings import label_columns
 from freqai_swing.warehouse.trade_db import signal_dates
 
 
@@ -60,19 +61,14 @@ def _metadata(path: Path) -> dict[str, Any]:
 
 
 def _label_settings(path: Path) -> dict[str, Any]:
-    """The run's ``swing.labels`` (from the config stored beside the result), if any."""
+    """The run's label columns, from the config stored beside the result."""
     name = f"{path.stem}_config.json"
     try:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read(name)) if name in archive.namelist() else {}
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise WarehouseInputError(path, f"unreadable config in result zip ({error})") from None
-    labels = config.get("swing", {}).get("labels", {}) if isinstance(config, dict) else {}
-    return {
-        "label_horizon_candles": labels.get("horizon_candles"),
-        "label_barrier_pct": labels.get("barrier_pct"),
-        "label_barrier_mode": labels.get("barrier_mode"),
-    }
+    return label_columns(config if isinstance(config, dict) else {})
 
 
 def source_name(path: Path, strategy: str) -> str:

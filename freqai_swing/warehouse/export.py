@@ -26,10 +26,12 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from freqai_swing.warehouse import backtests, candles, models, trade_db
+from freqai_swing.warehouse import backtests, candles, model_folders, trade_db
 from freqai_swing.warehouse.errors import WarehouseInputError
+from freqai_swing.warehouse.lineage import link_trades_to_models
 from freqai_swing.warehouse.performance import update_model_performance
-from freqai_swing.warehouse.schema import COUNTED_AS, KEYS, TABLES, create_tables
+from freqai_swing.warehouse.schema import COUNTED_AS, TABLES, create_tables
+from freqai_swing.warehouse.source_log import SourceLog
 
 logger = logging.getLogger(__name__)
 
@@ -182,70 +184,6 @@ def _table_columns(connection: duckdb.DuckDBPyConnection, table: str) -> list[st
     return [row[0] for row in connection.execute(f"DESCRIBE {table}").fetchall()]
 
 
-class _SourceLog:
-    """The ``sources`` table: what each file looked like when it was last exported."""
-
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
-        self.connection = connection
-        rows = connection.execute("SELECT path, size, mtime_ns, watermark FROM sources").fetchall()
-        self.known = {path: (size, mtime, watermark) for path, size, mtime, watermark in rows}
-        self.pending: list[tuple[str, str, int, int, str | None, int]] = []
-        self._keys: dict[Path, str] = {}
-
-    @staticmethod
-    def stat(path: Path) -> tuple[int, int]:
-        status = path.stat()
-        return status.st_size, status.st_mtime_ns
-
-    def key(self, path: Path) -> str:
-        """The file's absolute path, resolved once per export (it is asked for up to 3 times)."""
-        if path not in self._keys:
-            self._keys[path] = str(path.resolve())
-        return self._keys[path]
-
-    def unchanged(self, path: Path) -> bool:
-        known = self.known.get(self.key(path))
-        return known is not None and known[:2] == self.stat(path)
-
-    def watermark(self, path: Path) -> str | None:
-        known = self.known.get(self.key(path))
-        return None if known is None else known[2]
-
-    def record(self, path: Path, kind: str, rows: int, watermark: str | None = None) -> None:
-        """Remember a file as read (written with the next ``flush``, in the same transaction)."""
-        size, mtime = self.stat(path)
-        key = self.key(path)
-        self.pending.append((key, kind, size, mtime, watermark, rows))
-        self.known[key] = (size, mtime, watermark)
-
-    def flush(self) -> None:
-        """One bulk ``INSERT OR REPLACE`` of the files read since the last flush."""
-        if not self.pending:
-            return
-        names = ("path", "kind", "size", "mtime_ns", "watermark", "rows_read")
-        table = pa.table(
-            {
-                name: pa.array(values, type)
-                for name, values, type in zip(
-                    names,
-                    zip(*self.pending, strict=True),
-                    (pa.string(), pa.string(), pa.int64(), pa.int64(), pa.string(), pa.int64()),
-                    strict=True,
-                )
-            }
-        )
-        self.pending = []
-        self.connection.register("incoming_sources", table)
-        try:
-            self.connection.execute(
-                f"INSERT OR REPLACE INTO sources ({', '.join(names)}, exported_at) "  # noqa: S608
-                f"SELECT {', '.join(names)}, ?::TIMESTAMP FROM incoming_sources",
-                [pd.Timestamp.now(tz="UTC").tz_localize(None).to_pydatetime()],
-            )
-        finally:
-            self.connection.unregister("incoming_sources")
-
-
 def export_warehouse(
     warehouse: Path, sources: ExportSources, progress: Progress | None = None
 ) -> ExportSummary:
@@ -256,7 +194,7 @@ def export_warehouse(
     summary = ExportSummary()
     with _working_copy(warehouse) as connection:
         before = _counts(connection)
-        log = _SourceLog(connection)
+        log = SourceLog(connection)
         if sources.datadir is not None:
             _export_candles(connection, log, sources.datadir, summary, progress)
         if sources.models is not None:
@@ -310,7 +248,7 @@ def _series_ids(
 
 def _export_candles(
     connection: duckdb.DuckDBPyConnection,
-    log: _SourceLog,
+    log: SourceLog,
     datadir: Path,
     summary: ExportSummary,
     progress: Progress,
@@ -346,14 +284,16 @@ def _export_candles(
 
 def _export_models(
     connection: duckdb.DuckDBPyConnection,
-    log: _SourceLog,
+    log: SourceLog,
     models_dir: Path,
     summary: ExportSummary,
     progress: Progress,
 ) -> None:
-    folders = models.find_model_folders(models_dir)
-    work = [(folder, sub) for folder in folders for sub in models.sub_train_folders(folder)]
-    predictions = [(folder, path) for folder in folders for path in models.prediction_files(folder)]
+    folders = model_folders.find_model_folders(models_dir)
+    work = [(folder, sub) for folder in folders for sub in model_folders.sub_train_folders(folder)]
+    predictions = [
+        (folder, path) for folder in folders for path in model_folders.prediction_files(folder)
+    ]
     task = progress.add_task("models", total=len(work) + len(predictions))
     # A live folder's predictions depend on its versions: read versions first, then predictions.
     versions, features = [], []
@@ -362,7 +302,7 @@ def _export_models(
         if metadata != sub and log.unchanged(metadata):
             summary.files_unchanged += 1
         else:
-            version, feature_rows = models.read_sub_train(folder, sub)
+            version, feature_rows = model_folders.read_sub_train(folder, sub)
             versions.append(version)
             features.append(feature_rows)
             summary.count_read("model_versions", 1)
@@ -376,7 +316,7 @@ def _export_models(
         if log.unchanged(path):
             summary.files_unchanged += 1
         else:
-            frame = models.read_predictions(folder, path)
+            frame = model_folders.read_predictions(folder, path)
             frames.append(frame)
             summary.count_read("predictions", len(frame))
             log.record(path, "predictions", len(frame))
@@ -384,13 +324,13 @@ def _export_models(
     if frames:
         _insert(connection, "predictions", pd.concat(frames, ignore_index=True), replace=True)
     for folder in folders:
-        path = models.historic_predictions_file(folder)
+        path = model_folders.historic_predictions_file(folder)
         if path is None:
             continue
         if log.unchanged(path):
             summary.files_unchanged += 1
             continue
-        frame = models.read_historic_predictions(folder, path, log.watermark(path))
+        frame = model_folders.read_historic_predictions(folder, path, log.watermark(path))
         if len(frame):
             _insert_live_predictions(connection, frame)
         summary.count_read("live_predictions", len(frame))
@@ -416,7 +356,7 @@ def _insert_live_predictions(connection: duckdb.DuckDBPyConnection, frame: pd.Da
 
 def _export_backtests(
     connection: duckdb.DuckDBPyConnection,
-    log: _SourceLog,
+    log: SourceLog,
     folder: Path,
     summary: ExportSummary,
     progress: Progress,
@@ -438,7 +378,7 @@ def _export_backtests(
 
 def _export_trade_db(
     connection: duckdb.DuckDBPyConnection,
-    log: _SourceLog,
+    log: SourceLog,
     path: Path,
     mode: str,
     summary: ExportSummary,
@@ -465,75 +405,3 @@ def _export_trade_db(
     summary.count_read(f"{mode}_trades", len(tables.trades))
     watermark = {"max_id": tables.watermark.max_id, "open_ids": list(tables.watermark.open_ids)}
     log.record(path, f"{mode}_db", len(tables.trades), json.dumps(watermark))
-
-
-def link_trades_to_models(connection: duckdb.DuckDBPyConnection) -> None:
-    """Name each trade's model version: the model that predicted its signal candle.
-
-    In a backtest that is the identifier's sub-train folder whose training ended at or before
-    the signal candle (FreqAI predicts each window with the model trained just before it); for
-    a dry-run or live bot, the latest model of any identifier trained by then for that pair.
-    """
-    connection.execute(
-        """
-        UPDATE model_versions SET freqaimodel = r.freqaimodel,
-            label_horizon_candles = coalesce(model_versions.label_horizon_candles,
-                                             r.label_horizon_candles),
-            label_barrier_pct = coalesce(model_versions.label_barrier_pct, r.label_barrier_pct),
-            label_barrier_mode = coalesce(model_versions.label_barrier_mode, r.label_barrier_mode)
-        FROM (SELECT identifier, any_value(freqaimodel) AS freqaimodel,
-                     any_value(label_horizon_candles) AS label_horizon_candles,
-                     any_value(label_barrier_pct) AS label_barrier_pct,
-                     any_value(label_barrier_mode) AS label_barrier_mode
-              FROM backtest_runs WHERE identifier IS NOT NULL GROUP BY identifier) r
-        WHERE model_versions.identifier = r.identifier AND model_versions.freqaimodel IS NULL
-        """
-    )
-    connection.execute(
-        """
-        UPDATE trades SET identifier = m.identifier, model_trained_at = m.trained_at,
-                          model_version = m.model_version
-        FROM (
-            SELECT t.source, t.trade_id, m.identifier, m.trained_at,
-                   m.identifier || '@' || epoch(m.trained_at)::BIGINT AS model_version
-            FROM trades t ASOF JOIN model_versions m
-              ON t.pair = m.pair AND t.identifier = m.identifier AND t.signal_date >= m.trained_at
-            WHERE t.model_version IS NULL AND t.identifier IS NOT NULL
-            UNION ALL
-            SELECT t.source, t.trade_id, m.identifier, m.trained_at,
-                   m.identifier || '@' || epoch(m.trained_at)::BIGINT AS model_version
-            FROM trades t ASOF JOIN model_versions m
-              ON t.pair = m.pair AND t.signal_date >= m.trained_at
-            WHERE t.model_version IS NULL AND t.identifier IS NULL
-        ) m
-        WHERE trades.source = m.source AND trades.trade_id = m.trade_id
-        """
-    )
-
-
-def export_parquet(
-    warehouse: Path, folder: Path, tables: Sequence[str] | None = None
-) -> list[Path]:
-    """Write tables as Parquet files (DuckDB's built-in ``COPY``; no extension download)."""
-    names = list(tables or TABLES)
-    unknown = [name for name in names if name not in TABLES]
-    if unknown:
-        raise ValueError(f"unknown warehouse tables {unknown}; known: {sorted(TABLES)}")
-    if not warehouse.exists():
-        raise WarehouseInputError(warehouse, "warehouse does not exist (run the export first)")
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    connection = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        for name in names:
-            target = folder / f"{name}.parquet"
-            partial = folder / f".{name}.parquet.partial"
-            connection.execute(
-                f"COPY (SELECT * FROM {name} ORDER BY {', '.join(KEYS[name])}) "  # noqa: S608
-                f"TO '{partial}' (FORMAT parquet)"
-            )
-            partial.replace(target)
-            written.append(target)
-    finally:
-        connection.close()
-    return written

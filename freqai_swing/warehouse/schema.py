@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from freqai_swing.warehouse.label_settings import LABEL_COLUMNS
+
 #: The storage behind the ``ohlcv`` view (created first; not exported on their own).
 STORAGE_TABLES: Final[dict[str, str]] = {
     "candle_series": """
@@ -60,6 +62,11 @@ TABLES: Final[dict[str, str]] = {
             label_barrier_pct DOUBLE,
             label_barrier_mode VARCHAR,
             folder VARCHAR,
+            timeframe VARCHAR,
+            label_volatility_multiplier DOUBLE,
+            label_volatility_window INTEGER,
+            label_min_barrier_pct DOUBLE,
+            label_max_barrier_pct DOUBLE,
             PRIMARY KEY (identifier, pair, trained_at)
         )""",
     "features": """
@@ -104,6 +111,10 @@ TABLES: Final[dict[str, str]] = {
             label_horizon_candles INTEGER,
             label_barrier_pct DOUBLE,
             label_barrier_mode VARCHAR,
+            label_volatility_multiplier DOUBLE,
+            label_volatility_window INTEGER,
+            label_min_barrier_pct DOUBLE,
+            label_max_barrier_pct DOUBLE,
             PRIMARY KEY (source, strategy)
         )""",
     "trades": """
@@ -221,6 +232,18 @@ WIDE_OHLCV: Final = """
 COUNTED_AS: Final[dict[str, str]] = {"ohlcv": "candles"}
 
 
+#: Columns added since the warehouse first stored these tables: the model's candle timeframe
+#: and the label settings beyond horizon, barrier and mode (see :mod:`.label_settings`).
+_FIRST_STORED: Final = ("label_horizon_candles", "label_barrier_pct", "label_barrier_mode")
+_LATER_LABEL_COLUMNS: Final = {
+    column: kind for column, kind in LABEL_COLUMNS.items() if column not in _FIRST_STORED
+}
+ADDED_COLUMNS: Final[dict[str, dict[str, str]]] = {
+    "model_versions": {"timeframe": "VARCHAR"} | _LATER_LABEL_COLUMNS,
+    "backtest_runs": _LATER_LABEL_COLUMNS,
+}
+
+
 def create_tables(connection) -> None:  # noqa: ANN001 - duckdb.DuckDBPyConnection
     """Create every missing table and view (an existing warehouse keeps its rows)."""
     for ddl in STORAGE_TABLES.values():
@@ -228,6 +251,31 @@ def create_tables(connection) -> None:  # noqa: ANN001 - duckdb.DuckDBPyConnecti
     _migrate_wide_ohlcv(connection)
     for ddl in TABLES.values():
         connection.execute(ddl)
+    _add_label_settings(connection)
+
+
+def _add_label_settings(connection) -> None:  # noqa: ANN001 - duckdb.DuckDBPyConnection
+    """Add the columns of :data:`ADDED_COLUMNS` to a warehouse written before them.
+
+    Their values are in the model folders and result zips already exported, so those are
+    forgotten in ``sources``: the export reads them again (their rows are replaced, trades and
+    orders ignored as duplicates) and fills the new columns in.
+    """
+    added = False
+    for table, columns in ADDED_COLUMNS.items():
+        present = {
+            row[0]
+            for row in connection.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                [table],
+            ).fetchall()
+        }
+        for column, kind in columns.items():
+            if column not in present:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                added = True
+    if added:
+        connection.execute("DELETE FROM sources WHERE kind IN ('model', 'backtest')")
 
 
 def _migrate_wide_ohlcv(connection) -> None:  # noqa: ANN001 - duckdb.DuckDBPyConnection

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pandas as pd
 
-from freqai_swing.notifications import ClosedTrade, OperationsNotifier
+from freqai_swing.notifications import OperationsNotifier
+from freqai_swing.trades import ClosedTrade
 from tests.conftest import load_candles
 
 
@@ -18,7 +20,7 @@ def daily_long_trades(pair: str, start: str, end: str, stake: float) -> list[Clo
         & (closes.index < pd.Timestamp(end, tz="UTC"))
     ].iloc[::24]
     return [
-        ClosedTrade(pair, closed.to_pydatetime(), stake * (close / open_ - 1))
+        ClosedTrade(pair, closed.to_pydatetime(), close / open_ - 1, stake * (close / open_ - 1))
         for (_, open_), (closed, close) in zip(
             closes.iloc[:-1].items(), closes.iloc[1:].items(), strict=True
         )
@@ -34,7 +36,7 @@ def test_drawdown_warning_once_above_five_percent_and_rearmed() -> None:
     assert len(first) == 1 and "drawdown warning" in first[0]
     assert notifier.drawdown(falling, 10_000.0) == [], "said once"
     # A small stake on the same trades stays within the level: re-armed.
-    small = [ClosedTrade(t.pair, t.close_date, t.profit_abs / 100) for t in falling]
+    small = [replace(t, profit_abs=t.profit_abs / 100) for t in falling]
     assert notifier.drawdown(small, 10_000.0) == []
     assert notifier.drawdown(falling, 10_000.0) != [], "warned again after recovering"
 

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from freqai_swing.risk import (
-    ClosedTrade,
     RiskSettings,
     daily_loss_ratio,
     exposure_room,
@@ -26,6 +25,7 @@ from freqai_swing.risk import (
     volatility_state,
 )
 from freqai_swing.settings import SwingConfigError, load_swing_settings, settings_fingerprint
+from freqai_swing.trades import ClosedTrade
 from tests.conftest import CONFIG_DIR, load_candles
 
 SETTINGS = RiskSettings()
@@ -33,7 +33,7 @@ NOON = datetime(2024, 3, 5, 12, tzinfo=UTC)
 
 
 def trade(hours_before_noon: float, ratio: float, profit: float = 0.0) -> ClosedTrade:
-    return ClosedTrade(NOON - timedelta(hours=hours_before_noon), ratio, profit)
+    return ClosedTrade("BTC/USDT", NOON - timedelta(hours=hours_before_noon), ratio, profit)
 
 
 # --- Kelly ------------------------------------------------------------------------------------

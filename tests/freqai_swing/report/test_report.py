@@ -15,12 +15,9 @@ import pytest
 from PIL import Image
 
 from freqai_swing.report import build_figures, write_report
-from freqai_swing.report.html import (
-    MIN_RATIO_TRADES,
-    MONTHLY_MIN_HEIGHT,
-    TOP_FEATURES,
-    ratios_with_enough_trades,
-)
+from freqai_swing.report.html import MIN_RATIO_TRADES, ratios_with_enough_trades
+from freqai_swing.report.model_figures import TOP_FEATURES
+from freqai_swing.report.trade_figures import MONTHLY_MIN_HEIGHT
 from freqai_swing.warehouse import ExportSources, WarehouseInputError, export_warehouse
 from tests.freqai_swing.conftest import ExportedRun, full_sources
 from tests.support.browser import chromium

@@ -22,6 +22,7 @@ import pandas as pd
 
 from freqai_swing.labels import CLASS_ORDER
 from freqai_swing.warehouse.errors import WarehouseInputError
+from freqai_swing.warehouse.label_settings import label_columns
 from freqai_swing.warehouse.schema import model_version_name
 
 logger = logging.getLogger(__name__)
@@ -37,8 +38,11 @@ class ModelFolder:
     path: Path
     identifier: str
     train_period_days: float | None
+    #: The label columns (:func:`~.label_settings.label_columns`) of ``run_params.json``.
     labels: dict[str, Any]
     coin_to_pair: dict[str, str]
+    #: The candle period the models were trained on (``run_params.json``), if recorded.
+    timeframe: str | None = None
 
     def pair_of(self, coin: str) -> str:
         return self.coin_to_pair.get(coin.upper(), f"{coin.upper()}/?")
@@ -72,8 +76,9 @@ def find_model_folders(models_dir: Path) -> list[ModelFolder]:
                 path,
                 identifier,
                 freqai.get("train_period_days"),
-                params.get("swing", {}).get("labels", {}),
+                label_columns(params),
                 coin_to_pair,
+                params.get("timeframe"),
             )
         )
     return folders
@@ -136,10 +141,9 @@ def read_sub_train(folder: ModelFolder, sub_train: Path) -> tuple[dict[str, Any]
         "train_end": train_end,
         "feature_count": len(feature_names),
         "validation_skill": None if skill is None or pd.isna(skill) else float(skill),
-        "label_horizon_candles": folder.labels.get("horizon_candles"),
-        "label_barrier_pct": folder.labels.get("barrier_pct"),
-        "label_barrier_mode": folder.labels.get("barrier_mode"),
+        **folder.labels,
         "folder": str(sub_train),
+        "timeframe": folder.timeframe,
     }
     features = pd.DataFrame(
         {

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from freqai_swing.equity import drawdown_curve
+from freqai_swing.drawdown import drawdown_curve
 from freqai_swing.trades import ClosedTrade, database_closed_trades
 
 #: Drawdown of the closed-trade equity, from its peak, above which a warning is sent once.

@@ -17,7 +17,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from freqai_swing.equity import drawdown_curve
+from freqai_swing.drawdown import drawdown_curve
 from freqai_swing.trades import ClosedTrade
 
 #: Hours in a year, to state 1h volatility as an annual figure (crypto trades around the clock).

@@ -17,6 +17,8 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
+from freqai_swing.drawdown import drawdown_curve
+
 DAYS_PER_YEAR = 365
 
 
@@ -83,7 +85,6 @@ def equity_figures(daily_equity: pd.Series) -> dict[str, float]:
     Sharpe and Sortino annualise daily returns by √365; Calmar is the annualised return over
     the largest peak-to-trough loss; the drawdown duration is the longest time under a peak.
     """
-    from freqai_swing.equity import drawdown_curve  # equity.py imports Split from this module
 
     equity = daily_equity.astype(float)
     returns = equity.pct_change().dropna()

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from freqai_swing.drawdown import drawdown_curve
 from freqai_swing.lifecycle.config import SelfTrainSettings
 
 
@@ -114,7 +115,6 @@ def promotion_test(
 
 def drawdown_since(equity: pd.Series, since: datetime | pd.Timestamp) -> float:
     """Largest peak-to-trough loss of ``equity`` from ``since`` on (0 when flat or rising)."""
-    from freqai_swing.equity import drawdown_curve
 
     part = equity[equity.index >= pd.Timestamp(since)].astype(float)
     if part.empty:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from freqai_swing.equity import drawdown_curve
+from freqai_swing.drawdown import drawdown_curve
 from freqai_swing.lifecycle.promotion import drawdown_since
 from freqai_swing.notifications import OperationsNotifier
 from freqai_swing.risk import realized_drawdown

@@ -133,6 +133,8 @@ def run_simulation(
                 {"train_start": str(split.train_start), "train_end": str(split.test_start)},
             )
 
+        # the replay's registry is its own product: a repeated replay starts it afresh
+        shutil.rmtree(output / "registry", ignore_errors=True)
         registry = ModelRegistry(output / "registry", settings.keep_checkpoints)
         try:
             result = simulate_lifecycle(

@@ -12,12 +12,12 @@ from datetime import datetime
 
 import pandas as pd
 
-from freqai_swing.equity import daily_equity, load_closes
+from freqai_swing.equity import daily_equity, load_closes, load_trades
 from freqai_swing.lifecycle.evaluation import window_performance
 from freqai_swing.lifecycle.promotion import Performance, regime_change
 from freqai_swing.lifecycle.registry import ModelRegistry, ModelVersion
 from freqai_swing.walk_forward import Split, WalkForwardSettings, equity_figures, trade_figures
-from tooling.evaluate import CONFIG_DIR, EvaluationRequest, Runner, backtest_split, load_trades
+from tooling.evaluate import CONFIG_DIR, EvaluationRequest, Runner, backtest_split
 from tooling.offline import REPO_ROOT, bundle_environment, freqtrade_executable
 from tooling.selftrain_bots import bot_is_up, closed_trades
 from tooling.selftrain_context import SelfTrainContext

@@ -80,7 +80,7 @@ def promotion_test(
     statistic, p_value = welch_one_sided(challenger, champion)
     boot = bootstrap_one_sided(challenger, champion)
     alpha = 1 - settings.confidence
-    base = {
+    base: dict[str, Any] = {
         "challenger_trades": len(challenger),
         "champion_trades": len(champion),
         "challenger_mean": float(challenger.mean()) if len(challenger) else 0.0,

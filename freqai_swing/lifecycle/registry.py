@@ -129,7 +129,7 @@ class ModelRegistry:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def _version(self, row: sqlite3.Row | tuple) -> ModelVersion:
+    def _version(self, row: sqlite3.Row | tuple[Any, ...]) -> ModelVersion:
         (
             vid,
             identifier,
@@ -193,7 +193,7 @@ class ModelRegistry:
         """The most recently retired champion whose checkpoint is still on disk, leaving out
         versions that were themselves rolled back (or retired for failing)."""
         candidates = [v for v in self.fallbacks() if v.promoted_at is not None]
-        return max(candidates, key=lambda v: v.retired_at or v.promoted_at, default=None)
+        return max(candidates, key=_last_in_production, default=None)
 
     def fallbacks(self) -> list[ModelVersion]:
         """Retired versions with a checkpoint on disk, leaving out champions that were
@@ -466,6 +466,11 @@ class ModelRegistry:
         from freqai_swing.lifecycle.registry_warehouse import sync_warehouse
 
         return sync_warehouse(self, warehouse)
+
+
+def _last_in_production(version: ModelVersion) -> datetime:
+    moment = version.retired_at or version.promoted_at
+    return moment or datetime.min.replace(tzinfo=UTC)
 
 
 def _invert(text: str | None) -> str:

@@ -11,7 +11,11 @@ registry checkpoint into its ``models/<identifier>`` and asking it to reload its
 Both bots run with ``live_retrain_hours`` set beyond reach and ``expiration_hours`` 0, so that
 they trade exactly the model the registry gave them: retraining is this command's decision.
 A pass is idempotent and crash safe: every decision is one registry transaction, and the
-small state file (challenger start, equity history) is replaced atomically.
+small state file (challenger start, equity history, failing streak) is replaced atomically.
+
+A pass observes (the bots' trades and equity, the market, the registry), takes its decisions
+through the lifecycle's one pure step (:func:`freqai_swing.lifecycle.step.step`, the same the
+``--simulate`` replay takes) and acts on them (:func:`act`): registry writes, then the bots.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -66,6 +70,7 @@ from tooling.selftrain_training import collect_data, evaluate_production, train_
 __all__ = [
     "SELFTRAIN_CONFIG",
     "BotSettings",
+    "Effects",
     "LiveEffects",
     "SelfTrainContext",
     "act",
@@ -86,6 +91,27 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+class Effects(Protocol):
+    """What :func:`act` does besides registry writes (the bots, or a test's recorder)."""
+
+    @property
+    def settings(self) -> SelfTrainSettings: ...
+
+    def switch(self, version: ModelVersion) -> None: ...
+
+    def hold_cash(self) -> None: ...
+
+    def start_challenger(self, version: ModelVersion) -> None: ...
+
+    def stop_challenger(self) -> None: ...
+
+    def announce(self, message: str) -> None: ...
+
+    def train(self, registry: ModelRegistry) -> ModelVersion: ...
+
+    def save(self, saved: dict[str, Any]) -> None: ...
 
 
 @dataclass
@@ -157,7 +183,7 @@ def _finish_interrupted(
     context: SelfTrainContext,
     registry: ModelRegistry,
     saved: dict[str, Any],
-    effects: LiveEffects,
+    effects: Effects,
     now: datetime,
 ) -> bool:
     """Finish what a killed pass left half done, record the production equity, and keep a
@@ -261,7 +287,7 @@ def observe(
 
 
 def act(
-    effects: LiveEffects,
+    effects: Effects,
     registry: ModelRegistry,
     saved: dict[str, Any],
     observations: Observations,
@@ -285,7 +311,7 @@ def act(
 
 
 def _roll_back(
-    effects: LiveEffects,
+    effects: Effects,
     registry: ModelRegistry,
     saved: dict[str, Any],
     rollback: Rollback,
@@ -305,7 +331,7 @@ def _roll_back(
 
 
 def _settle_ab_test(
-    effects: LiveEffects,
+    effects: Effects,
     registry: ModelRegistry,
     saved: dict[str, Any],
     ab_test: ABDecision,
@@ -336,7 +362,7 @@ def _settle_ab_test(
 
 
 def _retire(
-    effects: LiveEffects,
+    effects: Effects,
     registry: ModelRegistry,
     saved: dict[str, Any],
     retirement: Retirement,
@@ -357,7 +383,7 @@ def _retire(
 
 
 def _retrain(
-    effects: LiveEffects,
+    effects: Effects,
     registry: ModelRegistry,
     saved: dict[str, Any],
     retrain: Retrain,

@@ -129,7 +129,7 @@ def test_the_live_pass_and_the_replay_take_the_same_decisions(tmp_path: Path) ->
     saved: dict[str, Any] = {}
     first = Observations(START)
     kinds = act(recorder, live_registry, saved, first, step(pass_state(live_registry, saved),
-                first, SETTINGS))  # type: ignore[arg-type]  # fmt: skip
+                first, SETTINGS))  # fmt: skip
     assert kinds == ["trained", "initial"]
     replay_registry = ModelRegistry(tmp_path / "replay", SETTINGS.keep_checkpoints)
     replay = Replay(models, lambda model: runs[model.index], pd.DataFrame(), SETTINGS,
@@ -139,7 +139,7 @@ def test_the_live_pass_and_the_replay_take_the_same_decisions(tmp_path: Path) ->
     for seen in observations:
         recorder.day = pd.Timestamp(seen.now)
         live = step(pass_state(live_registry, saved), seen, SETTINGS)
-        act(recorder, live_registry, saved, seen, live)  # type: ignore[arg-type]
+        act(recorder, live_registry, saved, seen, live)
         replayed = step(replay.state, seen, SETTINGS)
         replay.act(pd.Timestamp(seen.now), replayed)
         live_kinds.append(live.kinds())

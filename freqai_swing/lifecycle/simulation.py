@@ -326,8 +326,8 @@ class Replay:
             self.note(ab_test.verdict, day, model=challenger.index, **figures)
         retirement = decisions.retirement
         if retirement is not None and before is not None:
-            self.registry.retire(retirement.target, {"streak": retirement.streak},
-                                 retirement.reason, at=at)  # fmt: skip
+            figures = {"streak": retirement.streak, "failures": list(retirement.failures)}
+            self.registry.retire(retirement.target, figures, retirement.reason, at=at)
             self.segments.append((before, since, day))
             successor = self.model_of[retirement.target] if retirement.target else None
             self.note(

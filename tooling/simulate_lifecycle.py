@@ -133,6 +133,8 @@ def run_simulation(
                 {"train_start": str(split.train_start), "train_end": str(split.test_start)},
             )
 
+        # the replay's registry is its own product: a repeated replay starts it afresh
+        shutil.rmtree(output / "registry", ignore_errors=True)
         registry = ModelRegistry(output / "registry", settings.keep_checkpoints)
         try:
             result = simulate_lifecycle(
@@ -176,7 +178,8 @@ def markdown(summary: dict[str, Any]) -> str:
         f"Self-training replay {summary['start'][:10]} → {summary['end'][:10]}, "
         f"{', '.join(summary['pairs'])}, {summary['freqaimodel']}, "
         f"{summary['weekly_models']} weekly models: {summary['promotions']} promotions, "
-        f"{summary['rejections']} challengers kept out, {summary['rollbacks']} rollbacks.",
+        f"{summary['rejections']} challengers kept out, {summary['rollbacks']} rollbacks"
+        + (f", {summary['retirements']} retirements." if summary.get("retirements") else "."),
         "",
         "| lifecycle | " + " | ".join(title for _, title, _ in columns) + " |",
         "|---" * (len(columns) + 1) + "|",
@@ -191,7 +194,6 @@ def markdown(summary: dict[str, Any]) -> str:
             for k, v in event.items()
             if k not in {"kind", "day", "model"}
         }
-        lines.append(
-            f"| {str(event['day'])[:10]} | {event['kind']} | {event['model']} | {figures or ''} |"
-        )
+        model = "cash" if event["model"] is None else event["model"]
+        lines.append(f"| {str(event['day'])[:10]} | {event['kind']} | {model} | {figures or ''} |")
     return "\n".join(lines) + "\n"

@@ -3,7 +3,8 @@
 The defaults are the seed's: weekly retrain, thresholds Sharpe 1.0 / drawdown 15 % / win rate
 45 %, a 180-day training and 30-day validation window, a challenger on 20 % of the paper capital,
 promotion after at least 20 challenger trades at 95 % confidence, rollback beyond a 10 %
-drawdown since the promotion, and five production checkpoints kept.
+drawdown since the promotion, five production checkpoints kept, and a champion that fails its
+own thresholds 30 decisions in a row retired to the best registered checkpoint (or to cash).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ SELFTRAIN_SCHEMA: Final[dict[str, Any]] = {
         "confidence": {"type": "number", "exclusiveMinimum": 0.5, "exclusiveMaximum": 1},
         "rollback_drawdown": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
         "keep_checkpoints": {"type": "integer", "minimum": 2, "maximum": 100},
+        "retire_after": {"type": "integer", "minimum": 0, "maximum": 1000},
     },
 }
 
@@ -65,6 +67,10 @@ class SelfTrainSettings:
         confidence: one-sided confidence of the promotion test.
         rollback_drawdown: roll back when the drawdown since a promotion exceeds this.
         keep_checkpoints: model checkpoints kept on disk (the production one always).
+        retire_after: retire a champion that failed its own thresholds (``min_sharpe``,
+            ``max_drawdown``, ``min_win_rate`` over ``evaluation_days``) at this many decisions
+            in a row, for the best registered checkpoint that meets them or for cash; 0 never
+            retires.
     """
 
     retrain_every_days: int = 7
@@ -84,6 +90,7 @@ class SelfTrainSettings:
     confidence: float = 0.95
     rollback_drawdown: float = 0.10
     keep_checkpoints: int = 5
+    retire_after: int = 30
 
 
 def selftrain_settings(block: Mapping[str, Any] | None) -> SelfTrainSettings:

@@ -81,7 +81,7 @@ def promotion_test(
     statistic, p_value = welch_one_sided(challenger, champion)
     boot = bootstrap_one_sided(challenger, champion)
     alpha = 1 - settings.confidence
-    base = {
+    base: dict[str, Any] = {
         "challenger_trades": len(challenger),
         "champion_trades": len(champion),
         "challenger_mean": float(challenger.mean()) if len(challenger) else 0.0,
@@ -187,13 +187,21 @@ def retrain_reasons(
     elif now - last_training >= timedelta(days=settings.retrain_every_days):
         reasons.append(f"scheduled: {settings.retrain_every_days} days since the last training")
     if performance is not None:
-        if performance.trades >= settings.min_evaluation_trades:
-            if performance.sharpe < settings.min_sharpe:
-                reasons.append(f"Sharpe {performance.sharpe:.2f} < {settings.min_sharpe}")
-            if performance.win_rate < settings.min_win_rate:
-                reasons.append(f"win rate {performance.win_rate:.1%} < {settings.min_win_rate:.0%}")
-        if performance.max_drawdown > settings.max_drawdown:
-            reasons.append(f"drawdown {performance.max_drawdown:.1%} > {settings.max_drawdown:.0%}")
+        reasons += threshold_failures(performance, settings)
     if regime:
         reasons.append(regime)
     return reasons
+
+
+def threshold_failures(performance: Performance, settings: SelfTrainSettings) -> list[str]:
+    """The thresholds a model's figures fail (empty: it meets them all); Sharpe and win rate
+    count only from ``min_evaluation_trades`` trades on."""
+    failures = []
+    if performance.trades >= settings.min_evaluation_trades:
+        if performance.sharpe < settings.min_sharpe:
+            failures.append(f"Sharpe {performance.sharpe:.2f} < {settings.min_sharpe}")
+        if performance.win_rate < settings.min_win_rate:
+            failures.append(f"win rate {performance.win_rate:.1%} < {settings.min_win_rate:.0%}")
+    if performance.max_drawdown > settings.max_drawdown:
+        failures.append(f"drawdown {performance.max_drawdown:.1%} > {settings.max_drawdown:.0%}")
+    return failures

@@ -17,7 +17,6 @@ the copy and the commit, or between a prune's commit and its deletion) is remove
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -25,14 +24,24 @@ import shutil
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
+
+from freqai_swing.lifecycle.checkpoints import folder_hash, install_checkpoint, safe_name
+from freqai_swing.lifecycle.versions import Decision, ModelVersion, RegistryError, Status
+
+__all__ = [
+    "Decision",
+    "ModelRegistry",
+    "ModelVersion",
+    "RegistryError",
+    "Status",
+    "folder_hash",
+    "install_checkpoint",
+]
 
 logger = logging.getLogger(__name__)
-
-Status = Literal["testing", "production", "retired"]
 
 _SCHEMA: Final[tuple[str, ...]] = (
     """CREATE TABLE IF NOT EXISTS versions (
@@ -64,57 +73,6 @@ _SCHEMA: Final[tuple[str, ...]] = (
 )
 
 
-class RegistryError(RuntimeError):
-    """A registry change that would break its rules (e.g. promoting an unknown version)."""
-
-
-@dataclass(frozen=True)
-class ModelVersion:
-    """One trained model as the registry records it.
-
-    Attributes:
-        version_id: ``<FreqAI identifier>@<training end, unix seconds>``, FreqAI's own name
-            for the model (the warehouse's ``model_version``).
-        identifier: the FreqAI identifier (``models/<identifier>``).
-        trained_at: end of the training data (UTC).
-        train_start / train_end: the training window.
-        parameters: what shaped the model (config blocks, tuned parameters).
-        metrics: its walk-forward validation figures.
-        file_hash: SHA-256 over the checkpoint's files.
-        checkpoint: the checkpoint folder; ``None`` once pruned.
-        status: ``testing`` (challenger), ``production`` (champion) or ``retired``.
-        promoted_at / retired_at: when it last became / stopped being the champion.
-        registered_at: when the registry first saw it.
-    """
-
-    version_id: str
-    identifier: str
-    trained_at: datetime
-    train_start: datetime | None = None
-    train_end: datetime | None = None
-    parameters: Mapping[str, Any] = field(default_factory=dict)
-    metrics: Mapping[str, Any] = field(default_factory=dict)
-    file_hash: str | None = None
-    checkpoint: Path | None = None
-    status: Status = "testing"
-    promoted_at: datetime | None = None
-    retired_at: datetime | None = None
-    registered_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Decision:
-    """One logged lifecycle decision (trigger, promotion, rejection, rollback, …)."""
-
-    decision_id: int
-    decided_at: datetime
-    kind: str
-    version_id: str | None
-    champion_id: str | None
-    figures: Mapping[str, Any]
-    message: str
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -129,17 +87,6 @@ def _text(moment: datetime | None) -> str | None:
 
 def _moment(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
-
-
-def folder_hash(folder: Path) -> str:
-    """SHA-256 over every file's relative path and bytes, in path order."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(folder)).encode())
-        with path.open("rb") as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 class ModelRegistry:
@@ -182,7 +129,7 @@ class ModelRegistry:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def _version(self, row: sqlite3.Row | tuple) -> ModelVersion:
+    def _version(self, row: sqlite3.Row | tuple[Any, ...]) -> ModelVersion:
         (
             vid,
             identifier,
@@ -244,17 +191,19 @@ class ModelRegistry:
 
     def previous_champion(self) -> ModelVersion | None:
         """The most recently retired champion whose checkpoint is still on disk, leaving out
-        versions that were themselves rolled back."""
-        rolled_back = {d.champion_id for d in self.decisions() if d.kind == "rollback"}
-        candidates = [
+        versions that were themselves rolled back (or retired for failing)."""
+        candidates = [v for v in self.fallbacks() if v.promoted_at is not None]
+        return max(candidates, key=_last_in_production, default=None)
+
+    def fallbacks(self) -> list[ModelVersion]:
+        """Retired versions with a checkpoint on disk, leaving out champions that were
+        rolled back or retired for failing their thresholds: what production may go back to."""
+        replaced = {d.champion_id for d in self.decisions() if d.kind in {"rollback", "retire"}}
+        return [
             v
             for v in self.versions()
-            if v.status == "retired"
-            and v.promoted_at is not None
-            and v.checkpoint is not None
-            and v.version_id not in rolled_back
+            if v.status == "retired" and v.checkpoint is not None and v.version_id not in replaced
         ]
-        return max(candidates, key=lambda v: v.retired_at or v.promoted_at, default=None)
 
     def promoted_by_test(self) -> bool:
         """Whether the production model got there by winning an A/B test (not as the first
@@ -297,7 +246,7 @@ class ModelRegistry:
         if model_folder is not None:
             if not Path(model_folder).is_dir():
                 raise RegistryError(f"model folder {model_folder} does not exist")
-            checkpoint = self.checkpoints / _safe_name(version.version_id)
+            checkpoint = self.checkpoints / safe_name(version.version_id)
             temporary = checkpoint.with_name(f"{checkpoint.name}.tmp-{os.getpid()}")
             shutil.rmtree(temporary, ignore_errors=True)
             # a backtest's per-window prediction cache is no part of the model
@@ -398,6 +347,32 @@ class ModelRegistry:
         logger.info("keep: %s", message)
         return self.get(version_id)
 
+    def retire(
+        self,
+        target: str | None,
+        figures: Mapping[str, Any],
+        message: str,
+        at: datetime | None = None,
+    ) -> ModelVersion | None:
+        """Retire the champion for failing its thresholds: ``target`` becomes production, or
+        none does (cash) when it is ``None``; one transaction, logged as ``retire``."""
+        if target is not None:
+            return self.promote(target, figures, message, at=at, kind="retire")
+        moment = _text(at or _now())
+        with self._transaction() as cursor:
+            old = cursor.execute(
+                "SELECT version_id FROM versions WHERE status = 'production'"
+            ).fetchone()
+            if old is None:
+                raise RegistryError("no champion to retire")
+            cursor.execute(
+                "UPDATE versions SET status = 'retired', retired_at = ? WHERE version_id = ?",
+                (moment, old[0]),
+            )
+            self._log(cursor, "retire", None, old[0], figures, message, moment)
+        logger.info("retire: %s", message)
+        return None
+
     def rollback(
         self, figures: Mapping[str, Any], message: str, at: datetime | None = None
     ) -> ModelVersion:
@@ -485,129 +460,19 @@ class ModelRegistry:
                 shutil.rmtree(folder, ignore_errors=True)
         return [v.version_id for v in doomed]
 
-    # -- warehouse -------------------------------------------------------------------------
-
     def sync_warehouse(self, warehouse: Path) -> int:
-        """Write every version's status into the warehouse's ``model_performance`` (status
-        source ``registry``, which an export keeps) and the decision log into
-        ``selftrain_decisions``; one DuckDB transaction. Returns the version rows."""
-        import duckdb
+        """Mirror the statuses and the decision log into the warehouse (see
+        :func:`freqai_swing.lifecycle.registry_warehouse.sync_warehouse`)."""
+        from freqai_swing.lifecycle.registry_warehouse import sync_warehouse
 
-        from freqai_swing.warehouse.schema import create_tables
-
-        rows = [
-            (
-                v.identifier,
-                v.trained_at.astimezone(UTC).replace(tzinfo=None),
-                v.version_id,
-                _naive(v.train_start),
-                _naive(v.train_end),
-                _metric(v.metrics, "sharpe"),
-                _metric(v.metrics, "max_drawdown"),
-                _metric(v.metrics, "win_rate"),
-                v.status,
-            )
-            for v in self.versions()
-        ]
-        connection = duckdb.connect(str(warehouse))
-        try:
-            connection.execute("BEGIN TRANSACTION")
-            create_tables(connection)
-            connection.executemany(
-                "INSERT INTO model_performance (identifier, trained_at, model_version, "
-                "train_start, train_end, backtest_sharpe, backtest_max_drawdown, "
-                "backtest_win_rate, status, status_source) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'registry') "
-                "ON CONFLICT (identifier, trained_at) DO UPDATE SET "
-                "status = excluded.status, status_source = 'registry', "
-                "model_version = excluded.model_version",
-                rows,
-            )
-            connection.execute(_DECISIONS_DDL)
-            connection.executemany(
-                "INSERT OR REPLACE INTO selftrain_decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        d.decision_id,
-                        d.decided_at.astimezone(UTC).replace(tzinfo=None),
-                        d.kind,
-                        d.version_id,
-                        d.champion_id,
-                        json.dumps(dict(d.figures), default=str, sort_keys=True),
-                        d.message,
-                    )
-                    for d in self.decisions()
-                ],
-            )
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        finally:
-            connection.close()
-        return len(rows)
+        return sync_warehouse(self, warehouse)
 
 
-#: The registry's decision log, mirrored into the warehouse (an export keeps other tables).
-_DECISIONS_DDL: Final = """
-    CREATE TABLE IF NOT EXISTS selftrain_decisions (
-        decision_id BIGINT PRIMARY KEY,
-        decided_at TIMESTAMP NOT NULL,
-        kind VARCHAR NOT NULL,
-        version_id VARCHAR,
-        champion_id VARCHAR,
-        figures VARCHAR,
-        message VARCHAR
-    )"""
-
-
-def _naive(moment: datetime | None) -> datetime | None:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment else None
-
-
-def _metric(metrics: Mapping[str, Any], key: str) -> float | None:
-    value = metrics.get(key)
-    return float(value) if isinstance(value, int | float) else None
+def _last_in_production(version: ModelVersion) -> datetime:
+    moment = version.retired_at or version.promoted_at
+    return moment or datetime.min.replace(tzinfo=UTC)
 
 
 def _invert(text: str | None) -> str:
     """Sort key that orders ISO timestamps newest first."""
     return "".join(chr(0x10FFFF - ord(c)) for c in (text or ""))
-
-
-def _safe_name(version_id: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in version_id)
-
-
-def install_checkpoint(version: ModelVersion, models_dir: Path, identifier: str) -> Path:
-    """Copy a checkpoint into a bot's ``models/<identifier>`` so that its FreqAI loads it.
-
-    FreqAI's ``pair_dictionary.json`` stores each pair's model folder as an absolute
-    ``data_path``; it is rewritten to the new place. The copy goes to a temporary name first
-    and replaces the old folder by rename.
-    """
-    if version.checkpoint is None or not version.checkpoint.is_dir():
-        raise RegistryError(f"{version.version_id} has no checkpoint on disk")
-    target = Path(models_dir) / identifier
-    temporary = target.with_name(f"{identifier}.install-{os.getpid()}")
-    shutil.rmtree(temporary, ignore_errors=True)
-    shutil.copytree(version.checkpoint, temporary)
-    dictionary = temporary / "pair_dictionary.json"
-    if dictionary.is_file():
-        pairs = json.loads(dictionary.read_text())
-        for entry in pairs.values():
-            if entry.get("data_path"):
-                entry["data_path"] = str(target / Path(entry["data_path"]).name)
-        dictionary.write_text(json.dumps(pairs, indent=4))
-    (temporary / "selftrain_version.json").write_text(
-        json.dumps({"version_id": version.version_id, "file_hash": version.file_hash})
-    )
-    # the bot's own record of its live predictions belongs to the bot, not to the model
-    for kept in target.glob("historic_predictions*.pkl") if target.is_dir() else ():
-        shutil.copy2(kept, temporary / kept.name)
-    old = target.with_name(f"{identifier}.old-{os.getpid()}")
-    if target.exists():
-        target.replace(old)
-    temporary.replace(target)
-    shutil.rmtree(old, ignore_errors=True)
-    return target

@@ -5,8 +5,9 @@ The simulation is driven by trades that real ``freqtrade backtesting`` runs prod
 trades from its training end to the end of the period. From those the replay picks, day by day,
 the trades that the production model of the day opened, exactly as the real lifecycle would have
 let it trade; the challenger's paper trades are its own backtest's trades from its start on.
-Decisions go through the same :func:`promotion_test`, :func:`should_roll_back` and the same
-:class:`ModelRegistry` as the live lifecycle, dated with the simulated clock.
+Decisions go through the same :func:`~freqai_swing.lifecycle.step.step` (promotion test,
+rollback rule, retirement, retrain trigger) and the same :class:`ModelRegistry` as the live
+lifecycle, dated with the simulated clock.
 """
 
 from __future__ import annotations
@@ -14,21 +15,31 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from freqai_swing.lifecycle.config import SelfTrainSettings
-from freqai_swing.lifecycle.promotion import PromotionResult, promotion_test, should_roll_back
+from freqai_swing.lifecycle.evaluation import EquityFunction, window_performance
+from freqai_swing.lifecycle.promotion import Performance, promotion_test, should_roll_back
 from freqai_swing.lifecycle.registry import ModelRegistry, ModelVersion
+from freqai_swing.lifecycle.step import (
+    Candidate,
+    Decisions,
+    LifecycleState,
+    Observations,
+    PromotionTest,
+    reject_reason,
+    retirement_due,
+    step,
+    with_new_model,
+)
 from freqai_swing.walk_forward import Split, equity_figures, trade_figures
 
-logger = logging.getLogger(__name__)
+__all__ = ["EquityFunction", "ModelRun", "Replay", "WeeklyModel", "reject_reason"]
 
-#: Marks a day's equity from trades and hourly closes: ``(trades, closes, split, balance)``.
-EquityFunction = Callable[[pd.DataFrame, pd.DataFrame, Split, float], pd.Series]
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,7 @@ class SimulationResult:
             "promotions": sum(e["kind"] == "promote" for e in self.events),
             "rejections": sum(e["kind"] == "keep" for e in self.events),
             "rollbacks": sum(e["kind"] == "rollback" for e in self.events),
+            "retirements": sum(e["kind"] == "retire" for e in self.events),
         }
 
 
@@ -84,7 +96,8 @@ class ModelRun:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-def _version(model: WeeklyModel, run: ModelRun) -> ModelVersion:
+def model_version(model: WeeklyModel, run: ModelRun) -> ModelVersion:
+    """The registry record of a weekly model."""
     stamp = int(model.trained_at.timestamp())
     return ModelVersion(
         version_id=f"{run.identifier}@{stamp}",
@@ -96,7 +109,7 @@ def _version(model: WeeklyModel, run: ModelRun) -> ModelVersion:
     )
 
 
-def simulate_lifecycle(  # noqa: C901 - one loop over the seven steps, in order
+def simulate_lifecycle(
     models: Sequence[WeeklyModel],
     model_run: Callable[[WeeklyModel], ModelRun],
     newest_trades: pd.DataFrame,
@@ -107,9 +120,13 @@ def simulate_lifecycle(  # noqa: C901 - one loop over the seven steps, in order
     starting_balance: float,
     daily_equity: EquityFunction,
     injected_drawdown: tuple[pd.Timestamp, float] | None = None,
-    decide: Callable[..., PromotionResult] = promotion_test,
+    decide: PromotionTest = promotion_test,
 ) -> SimulationResult:
     """Replay the lifecycle day by day from the first model's training end to ``end``.
+
+    Each day is one :func:`step` of the lifecycle on what the backtests show that day. A
+    retrain decided on a day when no weekly model starts finds no new model (the replay has
+    backtests of the weekly models only), as a live retrain without new data does.
 
     Args:
         models: the weekly models, oldest first; the first one is the initial champion.
@@ -121,125 +138,226 @@ def simulate_lifecycle(  # noqa: C901 - one loop over the seven steps, in order
         decide: the promotion test (tests replace it to force a promotion).
     """
     start = models[0].trained_at
-    days = pd.date_range(start, end, freq="D", tz="UTC")
-    by_start = {m.trained_at: m for m in models}
-    cache: dict[int, ModelRun] = {}
-
-    def run_of(model: WeeklyModel) -> ModelRun:
-        if model.index not in cache:
-            cache[model.index] = model_run(model)
-        return cache[model.index]
-
-    def trades_of(model: WeeklyModel) -> pd.DataFrame:
-        return run_of(model).trades
-
-    def register(model: WeeklyModel, day: pd.Timestamp) -> str:
-        run = run_of(model)
-        version = registry.register(_version(model, run), run.folder, at=day.to_pydatetime())
-        registry.prune()
-        return version.version_id
-
-    events: list[dict[str, Any]] = []
-
-    def note(kind: str, day: pd.Timestamp, **figures: Any) -> None:
-        events.append({"kind": kind, "day": day, **figures})
-
-    champion = models[0]
-    first = register(champion, start)
-    registry.promote(first, {}, "initial champion", at=start.to_pydatetime(), kind="initial")
-    note("initial", start, model=champion.index)
-    champion_since = start
-    promoted_by_test = False
-    challenger: WeeklyModel | None = None
-    challenger_since: pd.Timestamp | None = None
-    segments: list[tuple[WeeklyModel, pd.Timestamp, pd.Timestamp]] = []
-    version_of: dict[int, str] = {champion.index: first}
-    shock = 1.0
-
-    for day in days[1:]:
-        logger.debug("Replaying %s, champion %d.", day.date(), champion.index)
-        # 1. today's production trades: the champion's since it took over
-        running = [*segments, (champion, champion_since, day)]
-        gated = _gated_trades(running, trades_of)
-        equity = daily_equity(gated, closes, Split(0, start, start, day), starting_balance)
-        if injected_drawdown is not None and day >= injected_drawdown[0]:
-            shock = 1 - injected_drawdown[1]
-            equity = equity.where(equity.index < injected_drawdown[0], equity * shock)
-        # 7. rollback
-        if promoted_by_test:
-            roll, drawdown = should_roll_back(equity, champion_since, settings)
-            if roll:
-                restored = registry.rollback(
-                    {"drawdown_since_promotion": drawdown},
-                    f"drawdown {drawdown:.1%} since the promotion of model {champion.index}",
-                    at=day.to_pydatetime(),
-                )
-                segments.append((champion, champion_since, day))
-                previous = next(m for m in models if version_of.get(m.index) == restored.version_id)
-                note("rollback", day, model=previous.index, drawdown=drawdown)
-                champion, champion_since, promoted_by_test = previous, day, False
-        # 5./6. the A/B test of the challenger under test
-        if challenger is not None and challenger_since is not None:
-            mine = _closed_by(_opened(trades_of(challenger), challenger_since, day), day)
-            theirs = _closed_by(_opened(trades_of(champion), challenger_since, day), day)
-            result = decide(mine["profit_ratio"], theirs["profit_ratio"], settings)
-            expired = day - challenger_since >= timedelta(days=settings.max_challenger_days)
-            if result.promote:
-                registry.promote(
-                    version_of[challenger.index],
-                    result.figures(),
-                    result.reason,
-                    at=day.to_pydatetime(),
-                )
-                segments.append((champion, champion_since, day))
-                note("promote", day, model=challenger.index, **result.figures())
-                champion, champion_since, promoted_by_test = challenger, day, True
-                challenger = None
-            elif len(mine) >= settings.min_challenger_trades or expired:
-                registry.reject(
-                    version_of[challenger.index],
-                    result.figures(),
-                    reject_reason(result, expired, settings),
-                    at=day.to_pydatetime(),
-                )
-                note("keep", day, model=challenger.index, **result.figures())
-                challenger = None
-        # 3./4. the weekly trigger: a new challenger when none is under test
-        model = by_start.get(day)
-        if model is not None and challenger is None and model.index != champion.index:
-            version_of[model.index] = register(model, day)
-            challenger, challenger_since = model, day
-            note("challenger", day, model=model.index)
-    segments.append((champion, champion_since, end))
-    gated = _gated_trades(segments, trades_of)
-    whole = Split(0, start, start, end)
-    gated_equity = daily_equity(gated, closes, whole, starting_balance)
+    replay = Replay(models, model_run, closes, settings, registry, starting_balance, daily_equity)
+    replay.begin(start)
+    for day in pd.date_range(start, end, freq="D", tz="UTC")[1:]:
+        replay.day(day, injected_drawdown, decide)
+    gated, gated_equity = replay.finish(end)
     if injected_drawdown is not None:
         moment = injected_drawdown[0]
-        gated_equity = gated_equity.where(gated_equity.index < moment, gated_equity * shock)
+        gated_equity = gated_equity.where(gated_equity.index < moment, gated_equity * replay.shock)
+    whole = Split(0, start, start, end)
     newest = _opened(newest_trades, start, end)
     return SimulationResult(
         gated_equity,
         daily_equity(newest, closes, whole, starting_balance),
         gated,
         newest,
-        events,
+        replay.events,
     )
 
 
-def reject_reason(result: PromotionResult, expired: bool, settings: SelfTrainSettings) -> str:
-    """The test's reason, saying so when the challenger ran out of time."""
-    if expired and result.challenger_trades < settings.min_challenger_trades:
-        return f"{result.reason} after {settings.max_challenger_days} days"
-    return result.reason
+class Replay:
+    """The replay's side of the lifecycle: it observes backtest trades for :func:`step` and
+    acts on the decisions in its registry and in the production segments it trades."""
+
+    def __init__(
+        self,
+        models: Sequence[WeeklyModel],
+        model_run: Callable[[WeeklyModel], ModelRun],
+        closes: pd.DataFrame,
+        settings: SelfTrainSettings,
+        registry: ModelRegistry,
+        starting_balance: float,
+        daily_equity: EquityFunction,
+    ) -> None:
+        self.models, self.model_run, self.closes = models, model_run, closes
+        self.settings, self.registry = settings, registry
+        self.balance, self.daily_equity = starting_balance, daily_equity
+        self.by_start = {m.trained_at: m for m in models}
+        self.model_of: dict[str, WeeklyModel] = {}
+        self.segments: list[tuple[WeeklyModel, pd.Timestamp, pd.Timestamp]] = []
+        self.events: list[dict[str, Any]] = []
+        self.state = LifecycleState()
+        self.start = models[0].trained_at
+        self.shock = 1.0
+        self._runs: dict[int, ModelRun] = {}
+
+    def trades_of(self, model: WeeklyModel) -> pd.DataFrame:
+        if model.index not in self._runs:
+            self._runs[model.index] = self.model_run(model)
+        return self._runs[model.index].trades
+
+    def note(self, kind: str, day: pd.Timestamp, **figures: Any) -> None:  # noqa: ANN401
+        self.events.append({"kind": kind, "day": day, **figures})
+
+    def register(self, model: WeeklyModel, day: pd.Timestamp) -> str:
+        self.trades_of(model)
+        run = self._runs[model.index]
+        version = self.registry.register(
+            model_version(model, run), run.folder, at=day.to_pydatetime()
+        )
+        self.registry.prune()
+        self.model_of[version.version_id] = model
+        return version.version_id
+
+    def begin(self, start: pd.Timestamp) -> None:
+        """The first model is the initial champion."""
+        first = self.register(self.models[0], start)
+        self.registry.promote(
+            first, {}, "initial champion", at=start.to_pydatetime(), kind="initial"
+        )
+        self.note("initial", start, model=self.models[0].index)
+        self.state = with_new_model(self.state, first, start)
+
+    def champion(self) -> WeeklyModel | None:
+        return self.model_of[self.state.champion] if self.state.champion else None
+
+    def running(self, day: pd.Timestamp) -> list[tuple[WeeklyModel, pd.Timestamp, pd.Timestamp]]:
+        """The production segments up to ``day``: the past ones and the champion's own."""
+        champion, since = self.champion(), self.state.champion_since
+        if champion is None or since is None:
+            return list(self.segments)
+        return [*self.segments, (champion, pd.Timestamp(since), day)]
+
+    def gated(self, day: pd.Timestamp) -> pd.DataFrame:
+        return _gated_trades(self.running(day), self.trades_of, self.models[0])
+
+    def day(
+        self,
+        day: pd.Timestamp,
+        injected_drawdown: tuple[pd.Timestamp, float] | None,
+        decide: PromotionTest,
+    ) -> None:
+        """One day: observe, :func:`step`, act."""
+        logger.debug("Replaying %s, champion %s.", day.date(), self.state.champion)
+        gated = self.gated(day)
+        equity = self.daily_equity(
+            gated, self.closes, Split(0, self.start, self.start, day), self.balance
+        )
+        if injected_drawdown is not None and day >= injected_drawdown[0]:
+            self.shock = 1 - injected_drawdown[1]
+            equity = equity.where(equity.index < injected_drawdown[0], equity * self.shock)
+        decisions = step(self.state, self.observe(day, gated, equity), self.settings, decide)
+        self.act(day, decisions)
+
+    def observe(self, day: pd.Timestamp, gated: pd.DataFrame, equity: pd.Series) -> Observations:
+        state, settings = self.state, self.settings
+        mine: tuple[float, ...] = ()
+        theirs: tuple[float, ...] = ()
+        target = self.registry.previous_champion() if state.promoted_by_test else None
+        if state.challenger is not None and state.challenger_since is not None:
+            since = pd.Timestamp(state.challenger_since)
+            mine = self._returns(self.model_of[state.challenger], since, day)
+            champion = self.champion()
+            if target is not None and self._rolls_back(equity):
+                # a rollback at this decision comes first: the test compares with its target
+                champion = self.model_of[target.version_id]
+            theirs = self._returns(champion, since, day) if champion else ()
+        performance = None
+        if settings.retire_after > 0:
+            performance = self._performance(gated, day)
+        candidates: tuple[Candidate, ...] = ()
+        if retirement_due(state, settings):
+            candidates = tuple(
+                Candidate(v.version_id, self._performance(self.trades_of(model), day))
+                for v in self.registry.fallbacks()
+                if (model := self.model_of.get(v.version_id)) is not None
+            )
+        return Observations(
+            now=day,
+            equity=equity,
+            challenger_returns=mine,
+            champion_returns=theirs,
+            performance=performance,
+            rollback_target=target.version_id if target else None,
+            candidates=candidates,
+        )
+
+    def _rolls_back(self, equity: pd.Series) -> bool:
+        since = self.state.champion_since
+        return since is not None and should_roll_back(equity, since, self.settings)[0]
+
+    def _returns(
+        self, model: WeeklyModel, since: pd.Timestamp, day: pd.Timestamp
+    ) -> tuple[float, ...]:
+        trades = _closed_by(_opened(self.trades_of(model), since, day), day)
+        return tuple(trades["profit_ratio"])
+
+    def _performance(self, trades: pd.DataFrame, day: pd.Timestamp) -> Performance:
+        since = day - pd.Timedelta(days=self.settings.evaluation_days)
+        window = _closed_by(_opened(trades, since, day), day)
+        return window_performance(
+            window,
+            self.closes,
+            day,
+            self.settings.evaluation_days,
+            self.balance,
+            self.daily_equity,
+        )
+
+    def act(self, day: pd.Timestamp, decisions: Decisions) -> None:
+        """Record the decisions in the registry and the events; a retrain takes the weekly
+        model that starts today as the challenger."""
+        at = day.to_pydatetime()
+        before = self.champion()
+        since = pd.Timestamp(self.state.champion_since) if self.state.champion_since else day
+        if decisions.rollback is not None and before is not None:
+            drawdown = decisions.rollback.drawdown
+            restored = self.registry.rollback(
+                {"drawdown_since_promotion": drawdown},
+                f"drawdown {drawdown:.1%} since the promotion of model {before.index}",
+                at=at,
+            )
+            self.segments.append((before, since, day))
+            before, since = self.model_of[restored.version_id], day
+            self.note("rollback", day, model=before.index, drawdown=drawdown)
+        ab_test = decisions.ab_test
+        if ab_test is not None and ab_test.verdict != "testing":
+            figures = ab_test.result.figures()
+            challenger = self.model_of[ab_test.challenger]
+            if ab_test.verdict == "promote":
+                self.registry.promote(ab_test.challenger, figures, ab_test.reason, at=at)
+                if before is not None:
+                    self.segments.append((before, since, day))
+                before, since = challenger, day
+            else:
+                self.registry.reject(ab_test.challenger, figures, ab_test.reason, at=at)
+            self.note(ab_test.verdict, day, model=challenger.index, **figures)
+        retirement = decisions.retirement
+        if retirement is not None and before is not None:
+            figures = {"streak": retirement.streak, "failures": list(retirement.failures)}
+            self.registry.retire(retirement.target, figures, retirement.reason, at=at)
+            self.segments.append((before, since, day))
+            successor = self.model_of[retirement.target] if retirement.target else None
+            self.note(
+                "retire", day, model=successor.index if successor else None,
+                retired=before.index, streak=retirement.streak, reason=retirement.reason,
+            )  # fmt: skip
+        self.state = decisions.state
+        model = self.by_start.get(day)
+        retrain = decisions.retrain
+        if retrain is not None and retrain.reasons and model is not None:
+            champion = self.champion()
+            if champion is None or model.index != champion.index:
+                self.state = with_new_model(self.state, self.register(model, day), day)
+                self.note("challenger", day, model=model.index)
+
+    def finish(self, end: pd.Timestamp) -> tuple[pd.DataFrame, pd.Series]:
+        """The gated trades and equity over the whole replay."""
+        segments = self.running(end)
+        gated = _gated_trades(segments, self.trades_of, self.models[0])
+        whole = Split(0, self.start, self.start, end)
+        return gated, self.daily_equity(gated, self.closes, whole, self.balance)
 
 
 def _gated_trades(
     segments: Sequence[tuple[WeeklyModel, pd.Timestamp, pd.Timestamp]],
     trades_of: Callable[[WeeklyModel], pd.DataFrame],
+    first: WeeklyModel,
 ) -> pd.DataFrame:
     parts = [_opened(trades_of(model), since, until) for model, since, until in segments]
     parts = [part for part in parts if len(part)]
     if not parts:
-        return trades_of(segments[0][0]).iloc[0:0]
+        return trades_of(first).iloc[0:0]
     return pd.concat(parts, ignore_index=True)

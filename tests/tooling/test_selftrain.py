@@ -70,6 +70,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory, offline_overlay: Path) -> dic
     return found
 
 
+#: the rules under test here without the retirement rule, which retires the loose champion over
+#: these three months (tests/tooling/test_selftrain_decisions.py covers it)
+NO_RETIREMENT = SelfTrainSettings(retire_after=0)
+
+
 def replay(runs: dict[str, ModelRun], root: Path, settings: SelfTrainSettings, **options) -> tuple:
     models = [WeeklyModel(0, START), WeeklyModel(1, START + pd.Timedelta(days=7))]
     by_index = {0: runs["champion"], 1: runs["shuffled"]}
@@ -92,7 +97,7 @@ def replay(runs: dict[str, ModelRun], root: Path, settings: SelfTrainSettings, *
 def test_a_challenger_on_shuffled_labels_is_never_promoted(
     runs: dict[str, ModelRun], tmp_path: Path
 ) -> None:
-    settings = SelfTrainSettings()
+    settings = NO_RETIREMENT
     shuffled, champion = runs["shuffled"].trades, runs["champion"].trades
     # enough trades that the statistical test, not the trade count, decides
     assert len(shuffled) >= settings.min_challenger_trades
@@ -126,7 +131,7 @@ def always_promote(mine: pd.Series, theirs: pd.Series, settings: SelfTrainSettin
 def test_an_injected_drawdown_after_a_promotion_rolls_back_to_the_champion(
     runs: dict[str, ModelRun], tmp_path: Path
 ) -> None:
-    settings = SelfTrainSettings()
+    settings = NO_RETIREMENT
     # without the shock: the forced promotion happens, and its first day stays within the limit
     calm, calm_registry = replay(runs, tmp_path / "calm", settings, decide=always_promote)
     calm_registry.close()

@@ -22,6 +22,7 @@ from freqai_swing.models.common.classifier import (
     encode_labels,
     purged_validation_split,
 )
+from freqai_swing.models.ensemble import stacked as ensemble_module
 from freqai_swing.models.ensemble.stacked import (
     EnsembleMemberError,
     SigmoidCalibration,
@@ -32,7 +33,6 @@ from freqai_swing.models.ensemble.stacked import (
     train_ensemble,
     tune_member,
 )
-from freqai_swing.models.ensemble import stacked as ensemble_module
 from freqai_swing.settings import (
     EnsembleMember,
     ModelSettings,

@@ -14,7 +14,8 @@ from pandas import DataFrame
 
 from freqai_swing.labels import CLASS_ORDER
 from freqai_swing.models.common.freqai_classifier import ClassifierFreqaiModel, record_importances
-from freqai_swing.models.ensemble.stacked import EnsembleMemberError, SwingEnsemble, train_ensemble
+from freqai_swing.models.ensemble.persistence import EnsembleMemberError
+from freqai_swing.models.ensemble.stacked import SwingEnsemble, train_ensemble
 
 logger = logging.getLogger(__name__)
 

@@ -33,7 +33,8 @@ def encode_labels(labels: pd.Series | npt.ArrayLike) -> npt.NDArray[np.int64]:
     if codes.isna().any():
         unknown = sorted({str(v) for v in values[codes.isna()].unique()})
         raise ValueError(f"Unknown label values {unknown}; expected one of {list(CLASS_ORDER)}")
-    return codes.to_numpy(dtype=np.int64)
+    encoded: npt.NDArray[np.int64] = codes.to_numpy(dtype=np.int64)
+    return encoded
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ def purged_fit_mask(
     keep = stamps < stamps.iloc[first] - purge
     if embargo is not None:
         keep |= stamps > stamps.iloc[last] + embargo
-    return keep.to_numpy()
+    mask: npt.NDArray[np.bool_] = keep.to_numpy()
+    return mask
 
 
 def purged_validation_split(
@@ -147,7 +149,9 @@ class ClassifierCore(ABC):
 
     def predict(self, features: pd.DataFrame | FloatMatrix) -> npt.NDArray[np.object_]:
         """The most probable class name per row."""
-        return np.asarray(self.classes_, dtype=object)[self.predict_proba(features).argmax(axis=1)]
+        best = self.predict_proba(features).argmax(axis=1)
+        names: npt.NDArray[np.object_] = np.asarray(self.classes_, dtype=object)[best]
+        return names
 
     @property
     @abstractmethod

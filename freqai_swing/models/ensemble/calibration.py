@@ -49,7 +49,8 @@ class SigmoidCalibration:
         logits = log_probabilities * scale + shift
         logits -= logits.max(axis=1, keepdims=True)
         exponent = np.exp(logits)
-        return exponent / exponent.sum(axis=1, keepdims=True)
+        softmax: FloatMatrix = exponent / exponent.sum(axis=1, keepdims=True)
+        return softmax
 
     @classmethod
     def fit(
@@ -93,7 +94,8 @@ class IsotonicCalibration:
     def transform(self, probabilities: FloatMatrix) -> FloatMatrix:
         columns = [m.predict(probabilities[:, k]) for k, m in enumerate(self.maps)]
         calibrated = np.clip(np.column_stack(columns), PROBABILITY_FLOOR, None)
-        return calibrated / calibrated.sum(axis=1, keepdims=True)
+        normalised: FloatMatrix = calibrated / calibrated.sum(axis=1, keepdims=True)
+        return normalised
 
 
 def fit_calibration(

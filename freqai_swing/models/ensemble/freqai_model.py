@@ -30,6 +30,8 @@ class EnsembleFreqaiModel(ClassifierFreqaiModel):
     """
 
     booster_name = "ensemble"
+    #: Rows each live prediction sees (FreqAI's attribute, set in ``IFreqaiModel.__init__``).
+    CONV_WIDTH: int
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -69,7 +71,10 @@ class EnsembleFreqaiModel(ClassifierFreqaiModel):
         if not any(m.name == "ppo" for m in self.swing.ensemble.members):
             return None
         stamps = pd.to_datetime(pd.Series(dates), utc=True)
-        return self._training_closes.reindex(stamps).to_numpy(dtype=np.float64)
+        closes: npt.NDArray[np.float64] = self._training_closes.reindex(stamps).to_numpy(
+            dtype=np.float64
+        )
+        return closes
 
     def fit(self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, **kwargs: Any) -> Any:
         data, dates = self.training_set(data_dictionary, dk)

@@ -22,6 +22,9 @@ MEMBER_FILE_SUFFIX: Final[dict[str, str]] = {"xgboost": "json", "lightgbm": "txt
 #: Members trained by :mod:`freqai_swing.models.ppo.ensemble_member`, not by a booster trainer.
 PPO_MEMBER: Final = "ppo"
 
+#: A trained member: a booster, or the ``ppo`` member's agent and vote rule.
+TrainedMember = ClassifierCore | ppo_member.PPOVoteMember
+
 
 class EnsembleMemberError(RuntimeError):
     """A member file of a saved ensemble is missing, altered or unreadable."""
@@ -46,7 +49,7 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def save_member(member: ClassifierCore, path: Path) -> None:
+def save_member(member: TrainedMember, path: Path) -> None:
     if isinstance(member, ppo_member.PPOVoteMember):
         member.save(path)
     elif isinstance(member, XGBoostCore):
@@ -57,13 +60,11 @@ def save_member(member: ClassifierCore, path: Path) -> None:
         raise TypeError(f"Cannot save ensemble member of type {type(member).__name__}")
 
 
-def load_member(record: MemberFile, path: Path, feature_names: list[str]) -> ClassifierCore:
+def load_member(record: MemberFile, path: Path, feature_names: list[str]) -> TrainedMember:
     if record.name == PPO_MEMBER:
         if record.settings is None or record.scaling is None:
             raise EnsembleMemberError(f"Ensemble member ppo has no settings saved: {path}")
-        return ppo_member.load_ppo_member(  # type: ignore[return-value]
-            path, record.settings, record.scaling, record.device
-        )
+        return ppo_member.load_ppo_member(path, record.settings, record.scaling, record.device)
     if record.name == "xgboost":
         return XGBoostCore(
             xgb.Booster(model_file=str(path)), feature_names, record.best_iteration, record.device

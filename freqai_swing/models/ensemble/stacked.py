@@ -32,7 +32,6 @@ import pandas as pd
 from freqai_swing.labels import CLASS_ORDER
 from freqai_swing.metrics import classification_metrics
 from freqai_swing.models.common.classifier import (
-    ClassifierCore,
     FloatMatrix,
     PurgedSplit,
     TrainingSet,
@@ -50,6 +49,7 @@ from freqai_swing.models.ensemble.persistence import (
     PPO_MEMBER,
     EnsembleMemberError,
     MemberFile,
+    TrainedMember,
     file_sha256,
     load_member,
     save_member,
@@ -89,7 +89,7 @@ class SwingEnsemble:
     feature_names: list[str]
     weights: dict[str, float]
     calibration: Calibrator
-    members: dict[str, ClassifierCore | ppo_member.PPOVoteMember] = field(default_factory=dict)
+    members: dict[str, TrainedMember] = field(default_factory=dict)
     member_files: dict[str, MemberFile] = field(default_factory=dict)
     tuning: dict[str, TuningResult] = field(default_factory=dict)
     #: Out-of-fold metrics of each member, of the weighted mix and of the calibrated ensemble.
@@ -127,7 +127,7 @@ class SwingEnsemble:
 
     def load_members(self, folder: Path) -> None:
         """Load every member from ``folder``; a missing or altered file raises, naming it."""
-        members = {}
+        members: dict[str, TrainedMember] = {}
         for name in self.weights:
             record = self.member_files.get(name)
             if record is None:
@@ -161,7 +161,9 @@ class SwingEnsemble:
         return self.calibration.transform(self.mixed_probabilities(features))
 
     def predict(self, features: pd.DataFrame | FloatMatrix) -> npt.NDArray[np.object_]:
-        return np.asarray(self.classes_, dtype=object)[self.predict_proba(features).argmax(axis=1)]
+        best = self.predict_proba(features).argmax(axis=1)
+        names: npt.NDArray[np.object_] = np.asarray(self.classes_, dtype=object)[best]
+        return names
 
     @property
     def feature_importances_(self) -> FloatMatrix:
@@ -197,13 +199,7 @@ def _train_ppo_member(
     every_row = PurgedSplit(np.arange(len(data.labels), dtype=np.int64), NO_ROWS)
     whole = TrainingSet(data.features, data.labels, data.weights, every_row)
     final = trainer(whole, {}, settings)
-    votes = out_of_fold_probabilities(
-        trainer,  # type: ignore[arg-type]
-        data,
-        folds,
-        {},
-        settings,
-    )
+    votes = out_of_fold_probabilities(trainer, data, folds, {}, settings)
     return final, votes
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from scipy.optimize import minimize
 
 from freqai_swing.labels import CLASS_ORDER
@@ -33,6 +34,15 @@ MIN_FOLD_TRAINING_ROWS: Final = 200
 #: The empty early-stopping split of a fold's member (its rounds are fixed).
 NO_ROWS: Final = np.array([], dtype=np.int64)
 
+
+class FoldMember(Protocol):
+    """What a member trained on one fold is asked: its probabilities for the fold's rows."""
+
+    def predict_proba(self, features: pd.DataFrame | FloatMatrix) -> FloatMatrix: ...
+
+
+#: Trains one member on ``TrainingSet.split.fit_rows`` with the given parameters.
+FoldTrainer = Callable[[TrainingSet, dict[str, Any], ModelSettings], FoldMember]
 Trainer = Callable[[TrainingSet, dict[str, Any], ModelSettings], ClassifierCore]
 #: The booster trainers by member name (the ``ppo`` member is trained on its own).
 TRAINERS: Final[dict[str, Trainer]] = {"xgboost": train_xgboost, "lightgbm": train_lightgbm}
@@ -63,11 +73,12 @@ def nonnegative_weights(
         constraints=({"type": "eq", "fun": lambda w: w.sum() - 1.0},),
     )
     weights = np.clip(result.x, 0.0, None)
-    return weights / weights.sum()
+    normalised: npt.NDArray[np.float64] = weights / weights.sum()
+    return normalised
 
 
 def out_of_fold_probabilities(
-    trainer: Trainer,
+    trainer: FoldTrainer,
     data: TrainingSet,
     folds: Sequence[PurgedSplit],
     parameters: Mapping[str, Any],

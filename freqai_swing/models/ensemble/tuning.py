@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from freqai_swing.metrics import log_loss
 from freqai_swing.models.common.classifier import PurgedSplit, TrainingSet
 from freqai_swing.models.ensemble.stacking import MIN_FOLD_TRAINING_ROWS, NO_ROWS, TRAINERS
 from freqai_swing.settings import ModelSettings, OptunaSettings
+
+if TYPE_CHECKING:  # at run time, only the functions that run a study import optuna
+    import optuna
 
 logger = logging.getLogger(__name__)
 
@@ -244,6 +247,8 @@ def _run_shared_study(
     if not trials:
         raise ValueError(f"Optuna {name}: no trial finished within the time budget")
     best = min(trials, key=lambda trial: (trial.value, trial.number))
+    if best.value is None:  # every trial was added complete, with its loss
+        raise ValueError(f"Optuna {name}: trial {best.number} has no loss")
     return _ReadStudy(trials, dict(best.params), float(best.value))
 
 
@@ -270,6 +275,7 @@ def tune_member(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.monotonic()
+    study: optuna.Study | _ReadStudy
     if budget.sampler == "tpe":
         study = optuna.create_study(
             direction="minimize",
@@ -318,6 +324,6 @@ def tune_member(
 class _ReadStudy:
     """What tune_member reads of a finished study whose storage is already removed."""
 
-    trials: list[Any]
+    trials: list[optuna.trial.FrozenTrial]
     best_params: dict[str, Any]
     best_value: float

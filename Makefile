@@ -51,6 +51,7 @@ evaluate: setup
 
 lint: setup
 	$(BIN)/ruff check freqai_swing tooling strategies freqaimodels tests user_data/hyperopts
+	$(BIN)/mypy freqai_swing
 
 clean-models:
 	rm -rf user_data/models user_data/backtest_results

@@ -31,7 +31,7 @@ from freqtrade.freqai.base_models.BaseRegressionModel import BaseRegressionModel
 from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from freqai_swing.models.ensemble.stacked import nonnegative_weights
+from freqai_swing.models.ensemble.stacking import nonnegative_weights
 from freqai_swing.portfolio.labels import HAR_FEATURES, label_uniqueness
 from freqai_swing.settings import load_swing_settings
 

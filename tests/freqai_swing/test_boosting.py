@@ -127,6 +127,22 @@ def test_saved_model_predicts_the_same(window, trainer: Trainer) -> None:
 
 
 @pytest.mark.parametrize("trainer", TRAINERS)
+def test_model_pickled_under_its_old_module_and_name_still_loads(window, trainer: Trainer) -> None:
+    """Model files saved before ``boosting.py`` became a package name the class by the old
+    module and name (``freqai_swing.models.boosting.XGBoostSwingModel``)."""
+    model = trainer(training_set(window), SMALL, ModelSettings(device="cpu"))
+    old_name = {"XGBoostCore": "XGBoostSwingModel", "LightGBMCore": "LightGBMSwingModel"}
+    new = f"freqai_swing.models.boosting.cores\n{type(model).__name__}\n".encode()
+    old = f"freqai_swing.models.boosting\n{old_name[type(model).__name__]}\n".encode()
+    text = pickle.dumps(model, protocol=0)  # protocol 0 names each class on its own lines
+    assert text.count(new) == 1
+    restored = pickle.loads(text.replace(new, old))
+    assert type(restored) is type(model)
+    sample = window[0].iloc[-100:]
+    assert np.array_equal(model.predict_proba(sample), restored.predict_proba(sample))
+
+
+@pytest.mark.parametrize("trainer", TRAINERS)
 def test_cuda_request_uses_gpu_or_falls_back_to_cpu_with_one_warning(
     window, trainer: Trainer, caplog: pytest.LogCaptureFixture
 ) -> None:

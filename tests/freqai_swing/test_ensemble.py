@@ -20,19 +20,15 @@ from freqai_swing.models.common.classifier import (
     FloatMatrix,
     TrainingSet,
     encode_labels,
+    purged_folds,
     purged_validation_split,
 )
-from freqai_swing.models.ensemble import stacked as ensemble_module
-from freqai_swing.models.ensemble.stacked import (
-    EnsembleMemberError,
-    SigmoidCalibration,
-    SwingEnsemble,
-    nonnegative_weights,
-    out_of_fold_probabilities,
-    purged_folds,
-    train_ensemble,
-    tune_member,
-)
+from freqai_swing.models.ensemble import stacking
+from freqai_swing.models.ensemble.calibration import SigmoidCalibration
+from freqai_swing.models.ensemble.persistence import EnsembleMemberError, MemberFile
+from freqai_swing.models.ensemble.stacked import SwingEnsemble, train_ensemble
+from freqai_swing.models.ensemble.stacking import nonnegative_weights, out_of_fold_probabilities
+from freqai_swing.models.ensemble.tuning import TrialRecord, TuningResult, tune_member
 from freqai_swing.settings import (
     EnsembleMember,
     ModelSettings,
@@ -123,7 +119,7 @@ class RandomMember:
 def test_random_member_gets_near_zero_weight(window, monkeypatch) -> None:
     draws = iter(range(100))
     monkeypatch.setitem(
-        ensemble_module.TRAINERS, "random", lambda data, params, settings: RandomMember(next(draws))
+        stacking.TRAINERS, "random", lambda data, params, settings: RandomMember(next(draws))
     )
     ensemble = _train(window, (EnsembleMember("xgboost"), EnsembleMember("random")))
     assert ensemble.weights["random"] < 0.05
@@ -280,3 +276,30 @@ def test_distributed_optuna_settings_are_checked() -> None:
         {"swing": {"ensemble": {"optuna": qmc}}}
     )
     assert settings_fingerprint(plain) != settings_fingerprint({"swing": {}})
+
+
+@pytest.mark.parametrize(
+    "old_module", ["freqai_swing.models.ensemble.stacked", "freqai_swing.models.ensemble"]
+)
+def test_ensembles_pickled_under_the_old_module_paths_still_load(old_module: str) -> None:
+    """Model files name the calibration, member and tuning classes by the module that held
+    them: ``ensemble/stacked.py`` before its split, ``models/ensemble.py`` before that."""
+    history = (TrialRecord(0, "COMPLETE", {"max_depth": 3}, 0.9),)
+    ensemble = SwingEnsemble(
+        feature_names=["a", "b"],
+        weights={"xgboost": 1.0},
+        calibration=SigmoidCalibration(np.array([1.0, 0.9, 1.1]), np.array([0.0, 0.1, -0.1])),
+        member_files={"xgboost": MemberFile("xgboost", "m.json", "0" * 64, 10, "cpu")},
+        tuning={"xgboost": TuningResult({"max_depth": 3}, 0.9, 1, 0, 1.0, history)},
+    )
+    text = pickle.dumps(ensemble, protocol=0)  # protocol 0 names each class on its own line
+    for module in ("stacked", "calibration", "persistence", "tuning"):
+        text = text.replace(f"freqai_swing.models.ensemble.{module}\n".encode(), b"OLD\n")
+    assert b"freqai_swing.models.ensemble." not in text
+    reloaded = pickle.loads(text.replace(b"OLD\n", f"{old_module}\n".encode()))
+    assert reloaded.member_files == ensemble.member_files
+    assert reloaded.tuning == ensemble.tuning
+    probabilities = np.array([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])
+    assert np.array_equal(
+        reloaded.calibration.transform(probabilities), ensemble.calibration.transform(probabilities)
+    )

@@ -18,15 +18,12 @@ from freqai_swing.labels import CLASS_ORDER, LabelConfig, triple_barrier_labels
 from freqai_swing.models.common.classifier import (
     TrainingSet,
     encode_labels,
+    purged_folds,
     purged_validation_split,
 )
 from freqai_swing.models.common.device import cuda_available
-from freqai_swing.models.ensemble.stacked import (
-    EnsembleMemberError,
-    SwingEnsemble,
-    purged_folds,
-    train_ensemble,
-)
+from freqai_swing.models.ensemble.persistence import EnsembleMemberError
+from freqai_swing.models.ensemble.stacked import SwingEnsemble, train_ensemble
 from freqai_swing.models.ppo import ensemble_member as ppo_member
 from freqai_swing.settings import (
     EnsembleMember,

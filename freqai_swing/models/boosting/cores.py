@@ -18,7 +18,7 @@ from freqai_swing.models.common.classifier import (
     TrainingSet,
     validation_skill,
 )
-from freqai_swing.models.common.device import note_fallback, resolve_device
+from freqai_swing.models.common.device import Device, note_fallback, resolve_device
 from freqai_swing.settings import ModelSettings
 
 logger = logging.getLogger(__name__)
@@ -102,8 +102,8 @@ class LightGBMCore(ClassifierCore):
 
 
 def _fit_on_device(
-    fit: Callable[[str], BoosterT], device: str, component: str, gpu_error: type[Exception]
-) -> tuple[BoosterT, str]:
+    fit: Callable[[str], BoosterT], device: Device, component: str, gpu_error: type[Exception]
+) -> tuple[BoosterT, Device]:
     """Fit on ``device``; a GPU failure falls back to CPU once, with one warning."""
     try:
         return fit(device), device
@@ -164,7 +164,7 @@ def train_lightgbm(
     if len(data.split.validation_rows):
         val_x, val_y, val_w = data.part(data.split.validation_rows)
         valid_sets.append(lgb.Dataset(val_x, label=val_y, weight=val_w, reference=train_set))
-    callbacks = (
+    callbacks: list[Callable[..., Any]] = (
         [lgb.early_stopping(settings.early_stopping_rounds, verbose=False)] if valid_sets else []
     )
 

@@ -33,7 +33,8 @@ def encode_labels(labels: pd.Series | npt.ArrayLike) -> npt.NDArray[np.int64]:
     if codes.isna().any():
         unknown = sorted({str(v) for v in values[codes.isna()].unique()})
         raise ValueError(f"Unknown label values {unknown}; expected one of {list(CLASS_ORDER)}")
-    return codes.to_numpy(dtype=np.int64)
+    encoded: npt.NDArray[np.int64] = codes.to_numpy(dtype=np.int64)
+    return encoded
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,38 @@ class PurgedSplit:
 
     fit_rows: npt.NDArray[np.int64]
     validation_rows: npt.NDArray[np.int64]
+
+
+def time_ordered_stamps(dates: pd.Series, needed_by: str) -> pd.Series:
+    """The rows' dates as UTC timestamps indexed 0…n-1; rows out of time order raise.
+
+    ``needed_by`` names the caller in the error: "a purged split needs", "purged folds need".
+    """
+    stamps = pd.to_datetime(pd.Series(dates).reset_index(drop=True), utc=True)
+    if not stamps.is_monotonic_increasing:
+        raise ValueError(f"Training rows are not in time order; {needed_by} them to be.")
+    return stamps
+
+
+def purged_fit_mask(
+    stamps: pd.Series,
+    first: int,
+    last: int,
+    purge: pd.Timedelta,
+    embargo: pd.Timedelta | None = None,
+) -> npt.NDArray[np.bool_]:
+    """The rows that may be fitted while rows ``first``…``last`` are held out.
+
+    A fitted row ends ``purge`` before the held-out rows begin (its label reads that far
+    ahead) or, with an ``embargo``, starts that long after they end (its features read back
+    into them). Gaps are measured in time, because FreqAI has already dropped rows with NaN
+    features or labels: a row-based gap would shrink across them.
+    """
+    keep = stamps < stamps.iloc[first] - purge
+    if embargo is not None:
+        keep |= stamps > stamps.iloc[last] + embargo
+    mask: npt.NDArray[np.bool_] = keep.to_numpy()
+    return mask
 
 
 def purged_validation_split(
@@ -53,10 +86,9 @@ def purged_validation_split(
 ) -> PurgedSplit:
     """Hold out the last rows of the training window, with a purge gap before them.
 
-    The gap is measured in time (``purge_candles`` candle periods), not rows, because FreqAI has
-    already dropped rows with NaN features or labels: a row-based gap would shrink across them.
-    A fitted row's label looks ``horizon`` candles ahead; with the gap at least that long, no
-    fitted label overlaps a validation candle.
+    The gap is measured in time (``purge_candles`` candle periods), not rows (see
+    :func:`purged_fit_mask`). A fitted row's label looks ``horizon`` candles ahead; with the
+    gap at least that long, no fitted label overlaps a validation candle.
     """
     positions = np.arange(rows, dtype=np.int64)
     validation_rows = int(np.ceil(rows * validation_fraction))
@@ -66,12 +98,37 @@ def purged_validation_split(
     if dates is None:
         fit_end = max(first_validation - purge_candles, 0)
         return PurgedSplit(positions[:fit_end], positions[first_validation:])
-    stamps = pd.to_datetime(pd.Series(dates).reset_index(drop=True), utc=True)
-    if not stamps.is_monotonic_increasing:
-        raise ValueError("Training rows are not in time order; a purged split needs them to be.")
-    cutoff = stamps.iloc[first_validation] - pd.Timedelta(seconds=purge_candles * candle_seconds)
-    fit_mask = (stamps < cutoff).to_numpy()
+    stamps = time_ordered_stamps(dates, "a purged split needs")
+    purge = pd.Timedelta(seconds=purge_candles * candle_seconds)
+    fit_mask = purged_fit_mask(stamps, first_validation, rows - 1, purge)
     return PurgedSplit(positions[fit_mask], positions[first_validation:])
+
+
+def purged_folds(
+    dates: pd.Series | None,
+    folds: int,
+    purge_candles: int,
+    embargo_candles: int,
+    candle_seconds: int,
+) -> list[PurgedSplit]:
+    """Contiguous validation folds in time order, each with its purged training rows.
+
+    A training row ends ``purge_candles`` before the fold begins (its label reads that far
+    ahead) or starts ``embargo_candles`` after the fold ends (its features read back into it).
+    """
+    if dates is None:
+        raise ValueError("Purged folds need the training rows' dates.")
+    stamps = time_ordered_stamps(dates, "purged folds need")
+    positions = np.arange(len(stamps), dtype=np.int64)
+    purge = pd.Timedelta(seconds=purge_candles * candle_seconds)
+    embargo = pd.Timedelta(seconds=embargo_candles * candle_seconds)
+    splits = []
+    for block in np.array_split(positions, folds):
+        if not len(block):
+            continue
+        keep = purged_fit_mask(stamps, block[0], block[-1], purge, embargo)
+        splits.append(PurgedSplit(positions[keep], block))
+    return splits
 
 
 class ClassifierCore(ABC):
@@ -92,7 +149,9 @@ class ClassifierCore(ABC):
 
     def predict(self, features: pd.DataFrame | FloatMatrix) -> npt.NDArray[np.object_]:
         """The most probable class name per row."""
-        return np.asarray(self.classes_, dtype=object)[self.predict_proba(features).argmax(axis=1)]
+        best = self.predict_proba(features).argmax(axis=1)
+        names: npt.NDArray[np.object_] = np.asarray(self.classes_, dtype=object)[best]
+        return names
 
     @property
     @abstractmethod

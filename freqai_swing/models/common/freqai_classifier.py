@@ -70,7 +70,11 @@ class ClassifierFreqaiModel(BaseClassifierModel):
             discard_corrupt_windows(self.full_path)
 
     def start_live(
-        self, dataframe: DataFrame, metadata: dict, strategy: IStrategy, dk: FreqaiDataKitchen
+        self,
+        dataframe: DataFrame,
+        metadata: dict[str, Any],
+        strategy: IStrategy,
+        dk: FreqaiDataKitchen,
     ) -> FreqaiDataKitchen:
         """FreqAI's live round, on history whose dates share the live candles' time zone.
 
@@ -117,7 +121,8 @@ class ClassifierFreqaiModel(BaseClassifierModel):
 
     @property
     def candle_seconds(self) -> int:
-        return timeframe_to_seconds(self.config["timeframe"])
+        seconds: int = timeframe_to_seconds(self.config["timeframe"])
+        return seconds
 
     def fit(self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, **kwargs: Any) -> Any:
         """Train on the window's rows minus a purged validation tail used for early stopping."""
@@ -143,7 +148,8 @@ class ClassifierFreqaiModel(BaseClassifierModel):
         threshold = self.swing.model.min_validation_skill
         if threshold is None or model.validation_skill is None:
             return True
-        return model.validation_skill > threshold
+        skilled: bool = model.validation_skill > threshold
+        return skilled
 
     def predict(
         self, unfiltered_df: DataFrame, dk: FreqaiDataKitchen, **kwargs: Any

@@ -14,7 +14,8 @@ from pandas import DataFrame
 
 from freqai_swing.labels import CLASS_ORDER
 from freqai_swing.models.common.freqai_classifier import ClassifierFreqaiModel, record_importances
-from freqai_swing.models.ensemble.stacked import EnsembleMemberError, SwingEnsemble, train_ensemble
+from freqai_swing.models.ensemble.persistence import EnsembleMemberError
+from freqai_swing.models.ensemble.stacked import SwingEnsemble, train_ensemble
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ class EnsembleFreqaiModel(ClassifierFreqaiModel):
     """
 
     booster_name = "ensemble"
+    #: Rows each live prediction sees (FreqAI's attribute, set in ``IFreqaiModel.__init__``).
+    CONV_WIDTH: int
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -68,7 +71,10 @@ class EnsembleFreqaiModel(ClassifierFreqaiModel):
         if not any(m.name == "ppo" for m in self.swing.ensemble.members):
             return None
         stamps = pd.to_datetime(pd.Series(dates), utc=True)
-        return self._training_closes.reindex(stamps).to_numpy(dtype=np.float64)
+        closes: npt.NDArray[np.float64] = self._training_closes.reindex(stamps).to_numpy(
+            dtype=np.float64
+        )
+        return closes
 
     def fit(self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, **kwargs: Any) -> Any:
         data, dates = self.training_set(data_dictionary, dk)

@@ -135,7 +135,8 @@ def stitched_closes(closes: npt.ArrayLike, rows: npt.NDArray[np.int64]) -> Float
     ratios = np.ones(len(values))
     ratios[1:] = values[1:] / values[:-1]
     ratios[1:][np.diff(rows) != 1] = 1.0
-    return values[0] * np.cumprod(ratios)
+    stitched: npt.NDArray[np.float64] = values[0] * np.cumprod(ratios)
+    return stitched
 
 
 @dataclass(frozen=True)

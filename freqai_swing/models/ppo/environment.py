@@ -240,7 +240,7 @@ class SwingTradingEnv(BaseEnvironment):
         df: DataFrame,
         prices: DataFrame,
         window_size: int,
-        reward_kwargs: dict,
+        reward_kwargs: dict[str, Any],
         starting_point: bool = True,
     ) -> None:
         if len(df) != len(prices):
@@ -269,8 +269,8 @@ class SwingTradingEnv(BaseEnvironment):
         self._done = False
         self.account = Account()
         self.total_reward = 0.0
-        self.history: dict = {}
-        self.trade_history: list = []
+        self.history: dict[str, list[Any]] = {}
+        self.trade_history: list[dict[str, Any]] = []
 
     def set_action_space(self) -> None:
         self.action_space = spaces.Discrete(len(SwingActions))

@@ -61,7 +61,7 @@ def _prepare_rl_config(config: dict[str, Any]) -> None:
 class PPOFreqaiModel(BaseReinforcementLearningModel):
     """PPO on the seed's 7-action environment; see ``docs/rl.md``."""
 
-    MyRLEnv: type[BaseEnvironment] = SwingTradingEnv  # type: ignore[assignment]
+    MyRLEnv: type[BaseEnvironment] = SwingTradingEnv
 
     def __init__(self, **kwargs: Any) -> None:
         _prepare_rl_config(kwargs["config"])

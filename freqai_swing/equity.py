@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from freqai_swing.walk_forward import Split
@@ -76,4 +77,7 @@ def adjusted_trade_values(trade: Any, days: pd.DatetimeIndex, marks: np.ndarray)
         else:
             effect += np.where(after, cost * (1 - trade.fee_close), 0.0)
             held -= np.where(after, float(order["amount"]), 0.0)
-    return effect + np.clip(held, 0.0, None) * np.nan_to_num(marks) * (1 - trade.fee_close)
+    values: npt.NDArray[Any] = effect + np.clip(held, 0.0, None) * np.nan_to_num(marks) * (
+        1 - trade.fee_close
+    )
+    return values

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import talib
+from talib._ta_lib import MA_Type
 
 FloatArray = npt.NDArray[np.float64]
 FeatureFamily = Callable[[pd.DataFrame], dict[str, FloatArray]]
@@ -25,7 +26,7 @@ FeatureFamily = Callable[[pd.DataFrame], dict[str, FloatArray]]
 def _ohlcv(
     candles: pd.DataFrame,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    return tuple(  # type: ignore[return-value]
+    return tuple(
         candles[column].to_numpy(dtype=np.float64)
         for column in ("open", "high", "low", "close", "volume")
     )
@@ -135,7 +136,7 @@ def supertrend(
 def momentum_features(candles: pd.DataFrame) -> dict[str, FloatArray]:
     """Oscillators, rescaled to comparable ranges."""
     _, high, low, close, volume = _ohlcv(candles)
-    slow_k, slow_d = talib.STOCH(high, low, close, 14, 3, 0, 3, 0)
+    slow_k, slow_d = talib.STOCH(high, low, close, 14, 3, MA_Type.SMA, 3, MA_Type.SMA)
     return {
         "rsi7": talib.RSI(close, 7) / 100,
         "rsi14": talib.RSI(close, 14) / 100,
@@ -151,7 +152,7 @@ def momentum_features(candles: pd.DataFrame) -> dict[str, FloatArray]:
 def volatility_features(candles: pd.DataFrame) -> dict[str, FloatArray]:
     """Range and band measures relative to price."""
     _, high, low, close, _ = _ohlcv(candles)
-    bb_upper, bb_mid, bb_lower = talib.BBANDS(close, 20, 2.0, 2.0, 0)
+    bb_upper, bb_mid, bb_lower = talib.BBANDS(close, 20, 2.0, 2.0, MA_Type.SMA)
     atr7 = talib.ATR(high, low, close, 7)
     atr14 = talib.ATR(high, low, close, 14)
     kc_mid = talib.EMA(close, 20)

@@ -70,7 +70,10 @@ def barrier_widths(candles: pd.DataFrame, config: LabelConfig) -> npt.NDArray[np
     log_returns = np.log(candles["close"]).diff()
     volatility = log_returns.rolling(config.volatility_window).std()
     scaled = config.volatility_multiplier * volatility * np.sqrt(config.horizon_candles)
-    return scaled.clip(config.min_barrier_pct, config.max_barrier_pct).to_numpy(dtype=np.float64)
+    barriers: npt.NDArray[np.float64] = scaled.clip(
+        config.min_barrier_pct, config.max_barrier_pct
+    ).to_numpy(dtype=np.float64)
+    return barriers
 
 
 def _regular_grid(candles: pd.DataFrame, timeframe: str | None) -> pd.DataFrame:
@@ -93,7 +96,8 @@ def missing_candles(candles: pd.DataFrame) -> npt.NDArray[np.bool_]:
     one single price. A label that read such rows would learn from prices nobody could trade.
     """
     prices = candles[["high", "low", "close"]].to_numpy(dtype=np.float64)
-    return np.isnan(prices).any(axis=1) | (prices[:, 0] == prices[:, 1])
+    invalid: npt.NDArray[np.bool_] = np.isnan(prices).any(axis=1) | (prices[:, 0] == prices[:, 1])
+    return invalid
 
 
 def triple_barrier_labels(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ from freqai_swing.walk_forward import equity_figures
 DAYS_PER_YEAR = 365.0
 
 
-def _filled(order: Mapping) -> pd.Timestamp:
+def _filled(order: Mapping[str, Any]) -> pd.Timestamp:
     return pd.Timestamp(order["order_filled_timestamp"], unit="ms", tz="UTC")
 
 
@@ -125,7 +126,7 @@ def prediction_scores(
         raise FileNotFoundError(
             f"no stored predictions under {models_dir}; run the portfolio with its ML parts on"
         )
-    parts: dict[str, list] = {key: [] for key in ("model", "har", "trailing", "truth")}
+    parts: dict[str, list[Any]] = {key: [] for key in ("model", "har", "trailing", "truth")}
     meta_rows = []
     per_coin: dict[str, tuple[pd.Series, pd.DataFrame, pd.Series, pd.Series]] = {}
     for path in files:

@@ -74,7 +74,8 @@ class PortfolioForecaster:
 
 def _logit(probability: np.ndarray) -> np.ndarray:
     clipped = np.clip(probability, 1e-6, 1 - 1e-6)
-    return np.log(clipped / (1 - clipped))
+    logits: np.ndarray = np.log(clipped / (1 - clipped))
+    return logits
 
 
 def _lightgbm_parameters(config: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -132,7 +133,10 @@ class MetaFit:
     def probability(self, features: pd.DataFrame) -> np.ndarray:
         if not self.members or self.calibrator is None:
             return np.full(len(features), self.base_rate)
-        return self.calibrator.predict_proba(_logit(self.raw(features).reshape(-1, 1)))[:, 1]
+        calibrated: np.ndarray = self.calibrator.predict_proba(
+            _logit(self.raw(features).reshape(-1, 1))
+        )[:, 1]
+        return calibrated
 
 
 def fit_meta(
@@ -172,7 +176,7 @@ class PortfolioModelBase(BaseRegressionModel):
     def define_label_pipeline(self, threads: int = -1) -> Pipeline:
         return Pipeline([])
 
-    def fit(self, data_dictionary: dict, dk: FreqaiDataKitchen, **kwargs: Any) -> Any:
+    def fit(self, data_dictionary: dict[str, Any], dk: FreqaiDataKitchen, **kwargs: Any) -> Any:
         features: pd.DataFrame = data_dictionary["train_features"]
         labels: pd.DataFrame = data_dictionary["train_labels"]
         settings = self.swing.portfolio

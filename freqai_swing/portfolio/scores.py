@@ -40,7 +40,7 @@ def expected_max_sharpe(trial_sharpes: Sequence[float], trials: int) -> float:
     spread = float(np.std(trial_sharpes, ddof=1)) if len(trial_sharpes) > 1 else 0.0
     first = (1 - EULER_GAMMA) * norm.ppf(1 - 1 / trials)
     second = EULER_GAMMA * norm.ppf(1 - 1 / (trials * math.e))
-    return spread * (first + second)
+    return float(spread * (first + second))
 
 
 def deflated_sharpe_ratio(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +91,6 @@ def last_date(table: pa.Table) -> str | None:
     return None if newest is None else newest.isoformat()
 
 
-def _parse(timestamp: str):  # noqa: ANN202 - datetime
-    from datetime import datetime
+def _parse(timestamp: str) -> datetime:
 
     return datetime.fromisoformat(timestamp).replace(tzinfo=None)

@@ -324,18 +324,18 @@ def _export_models(
     if frames:
         _insert(connection, "predictions", pd.concat(frames, ignore_index=True), replace=True)
     for folder in folders:
-        path = model_folders.historic_predictions_file(folder)
-        if path is None:
+        historic = model_folders.historic_predictions_file(folder)
+        if historic is None:
             continue
-        if log.unchanged(path):
+        if log.unchanged(historic):
             summary.files_unchanged += 1
             continue
-        frame = model_folders.read_historic_predictions(folder, path, log.watermark(path))
+        frame = model_folders.read_historic_predictions(folder, historic, log.watermark(historic))
         if len(frame):
             _insert_live_predictions(connection, frame)
         summary.count_read("live_predictions", len(frame))
         last = None if frame.empty else frame["date"].max().isoformat()
-        log.record(path, "live_predictions", len(frame), last or log.watermark(path))
+        log.record(historic, "live_predictions", len(frame), last or log.watermark(historic))
 
 
 def _insert_live_predictions(connection: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:

@@ -16,9 +16,12 @@ All timestamps are UTC, stored as DuckDB ``TIMESTAMP`` (no time-zone extension n
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from freqai_swing.warehouse.label_settings import LABEL_COLUMNS
+
+if TYPE_CHECKING:
+    import duckdb
 
 #: The storage behind the ``ohlcv`` view (created first; not exported on their own).
 STORAGE_TABLES: Final[dict[str, str]] = {
@@ -244,7 +247,7 @@ ADDED_COLUMNS: Final[dict[str, dict[str, str]]] = {
 }
 
 
-def create_tables(connection) -> None:  # noqa: ANN001 - duckdb.DuckDBPyConnection
+def create_tables(connection: duckdb.DuckDBPyConnection) -> None:
     """Create every missing table and view (an existing warehouse keeps its rows)."""
     for ddl in STORAGE_TABLES.values():
         connection.execute(ddl)
@@ -254,7 +257,7 @@ def create_tables(connection) -> None:  # noqa: ANN001 - duckdb.DuckDBPyConnecti
     _add_label_settings(connection)
 
 
-def _add_label_settings(connection) -> None:  # noqa: ANN001 - duckdb.DuckDBPyConnection
+def _add_label_settings(connection: duckdb.DuckDBPyConnection) -> None:
     """Add the columns of :data:`ADDED_COLUMNS` to a warehouse written before them.
 
     Their values are in the model folders and result zips already exported, so those are
@@ -278,7 +281,7 @@ def _add_label_settings(connection) -> None:  # noqa: ANN001 - duckdb.DuckDBPyCo
         connection.execute("DELETE FROM sources WHERE kind IN ('model', 'backtest')")
 
 
-def _migrate_wide_ohlcv(connection) -> None:  # noqa: ANN001 - duckdb.DuckDBPyConnection
+def _migrate_wide_ohlcv(connection: duckdb.DuckDBPyConnection) -> None:
     """Move the candles of a warehouse written before the view (``ohlcv`` as a wide table)."""
     kind = connection.execute(
         "SELECT table_type FROM information_schema.tables WHERE table_name = 'ohlcv'"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from freqai_swing.settings.loader import SwingSettings, swing_settings
+from freqai_swing.settings.ppo import ppo_member_settings
 
 _PACKAGE: Final[Path] = Path(__file__).resolve().parent.parent
 _IDENTIFIER_VOLATILE_KEYS: Final[frozenset[str]] = frozenset(
@@ -46,6 +47,9 @@ def _model_shaping_swing(settings: SwingSettings) -> dict[str, Any]:
     }
     for key in ("workers", "storage"):
         del shaped["ensemble"]["optuna"][key]
+    for member in shaped["ensemble"]["members"]:
+        if member["name"] == "ppo":
+            member["parameters"] = dataclasses.asdict(ppo_member_settings(member["parameters"]))
     return shaped
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import functools
 import json
 import types
 import typing
@@ -44,9 +43,14 @@ def unknown_key(key: str, known: Iterable[str]) -> PydanticCustomError:
     return PydanticCustomError("unknown_key", "unknown key", {"key": key, "known": sorted(known)})
 
 
-@functools.cache
+_ADAPTERS: Final[dict[type[Any], TypeAdapter[Any]]] = {}
+
+
 def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
-    return TypeAdapter(cls)
+    """The validator of ``cls``, built once (building it costs more than using it)."""
+    if cls not in _ADAPTERS:
+        _ADAPTERS[cls] = TypeAdapter(cls)
+    return _ADAPTERS[cls]
 
 
 def json_schema(cls: type[Any]) -> dict[str, Any]:

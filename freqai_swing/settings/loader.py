@@ -73,7 +73,11 @@ class SwingSettings:
         dataclasses.field(default_factory=PortfolioSettings)
     )
     market_pair: Annotated[
-        Pair, Field(description="The market pair of the regime filter and the market features.")
+        Pair,
+        Field(
+            description="Pair whose returns give the correlation / beta / relative-return "
+            "features, and whose own trend ``regime_filter.require_market`` checks."
+        ),
     ] = "BTC/USDT"
     feature_families: Annotated[
         tuple[FeatureFamily, ...],

@@ -5,13 +5,16 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import re
 from typing import Any
 
 import pytest
 
 from freqai_swing.settings import (
+    PortfolioSettings,
     PPOMemberSettings,
     RiskSettings,
+    SelfTrainSettings,
     SwingConfigError,
     SwingSettings,
     load_swing_settings,
@@ -20,7 +23,9 @@ from freqai_swing.settings import (
     swing_json_schema,
 )
 from freqai_swing.settings.errors import unknown_key_message
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR, REPO_ROOT
+
+DOCS_DIR = REPO_ROOT / "docs"
 
 
 def _merged(*names: str) -> dict[str, Any]:
@@ -181,3 +186,54 @@ def test_the_settings_objects_stay_frozen_dataclasses() -> None:
     assert changed.max_exposure == 0.5 and not changed.enabled
     with pytest.raises(ValueError, match="max_exposure"):
         dataclasses.replace(settings.risk, max_exposure=1.5)
+
+
+_DOCUMENTED_TABLES = [
+    ("parameters.md", "## `swing` block", SwingSettings),
+    ("selftrain.md", "| `retrain_every_days`", SelfTrainSettings),
+    ("portfolio.md", "| `lookback_days`", PortfolioSettings),
+    ("ensemble.md", "| `ppo` member `parameters` key", PPOMemberSettings),
+]
+
+
+_LITERALS = frozenset({"true", "false", "null"})
+
+
+def _documented_defaults(text: str, start: str) -> dict[str, str]:
+    """``key -> default`` of the first table at or after ``start`` (first two columns)."""
+    lines = text[text.index(start) :].splitlines()
+    rows: dict[str, str] = {}
+    for line in lines[1:] if start.startswith("#") else lines:
+        if rows and not line.startswith("|"):
+            break
+        match = re.match(r"\| `([a-z_.]+)` \| ([^|]+) \|", line)
+        if match:
+            rows[match.group(1)] = match.group(2).strip()
+    return rows
+
+
+def _declared(cls: type[Any], path: str) -> Any:
+    value: Any = cls()
+    for part in path.split("."):
+        value = getattr(value, part)
+    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+
+
+@pytest.mark.parametrize(("page", "start", "cls"), _DOCUMENTED_TABLES, ids=lambda x: str(x)[:20])
+def test_the_documented_defaults_are_the_declared_ones(page: str, start: str, cls: type) -> None:
+    rows = _documented_defaults((DOCS_DIR / page).read_text(), start)
+    assert len(rows) >= 5, rows
+    for key, cell in rows.items():
+        written = re.match(r"`?([^`(]+?)`?(?: \(|$)", cell)
+        if written is None or cell.split()[0].isalpha() and cell.split()[0] not in _LITERALS:
+            continue  # prose ("all six")
+        try:
+            documented = json.loads(written.group(1))
+        except ValueError:
+            documented = written.group(1).strip('"')
+        declared = _declared(cls, key)
+        if isinstance(declared, tuple):
+            declared = list(declared)
+        if isinstance(declared, dict) and documented == {}:
+            continue  # "{}" documents an empty block whose keys take their own defaults
+        assert documented == declared, f"docs/{page}: {key} says {cell}, declared {declared!r}"

@@ -10,7 +10,7 @@ import typing
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
-from pydantic import ConfigDict, TypeAdapter, ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError, ValidationInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 T = TypeVar("T")
@@ -22,6 +22,15 @@ SETTINGS_CONFIG: Final = ConfigDict(extra="forbid", allow_inf_nan=False)
 _UNKNOWN_KEY_TYPES: Final[frozenset[str]] = frozenset(
     {"unexpected_keyword_argument", "extra_forbidden", "unknown_key"}
 )
+
+
+#: Validation context of a config block (code may construct settings a config may not hold).
+_FROM_CONFIG: Final[dict[str, bool]] = {"from_config": True}
+
+
+def from_config(info: ValidationInfo) -> bool:
+    """Whether a validator checks a config block, not settings built by code."""
+    return isinstance(info.context, dict) and bool(info.context.get("from_config"))
 
 
 class SwingConfigError(ValueError):
@@ -73,11 +82,26 @@ def validate(cls: type[T], block: Any, where: str, renamed: Mapping[str, str] | 
     except (TypeError, ValueError) as error:
         raise SwingConfigError(f"{where}: not plain JSON data ({error})") from None
     try:
-        settings: T = _adapter(cls).validate_json(text, strict=True)
+        settings: T = _adapter(cls).validate_json(text, strict=True, context=_FROM_CONFIG)
     except ValidationError as error:
-        lines = [_error_line(detail, cls, where, renamed or {}) for detail in error.errors()]
+        details = _root_causes(error.errors())
+        lines = [_error_line(detail, cls, where, renamed or {}) for detail in details]
         raise SwingConfigError(config_error_message(lines)) from None
     return settings
+
+
+def _root_causes(details: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Without "too short" for a list whose items were refused (it is empty only because)."""
+    return [
+        detail
+        for detail in details
+        if detail["type"] != "too_short"
+        or not any(
+            other["loc"][: len(detail["loc"])] == detail["loc"]
+            and len(other["loc"]) > len(detail["loc"])
+            for other in details
+        )
+    ]
 
 
 def config_error_message(lines: Sequence[str]) -> str:

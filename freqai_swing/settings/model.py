@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic.dataclasses import dataclass
 
-from freqai_swing.settings.errors import SETTINGS_CONFIG
+from freqai_swing.settings.errors import SETTINGS_CONFIG, from_config
 
 DeviceRequest = Literal["auto", "cpu", "cuda"]
-MemberName = Literal["xgboost", "lightgbm", "ppo"]
+#: The members a config may list; code may train others (a trainer registered under its name).
+MEMBER_NAMES: Final[tuple[str, ...]] = ("xgboost", "lightgbm", "ppo")
 
 
 @dataclass(frozen=True, config=SETTINGS_CONFIG)
@@ -82,9 +83,10 @@ class EnsembleMember:
     """One member model of the ensemble and its own parameters."""
 
     name: Annotated[
-        MemberName,
+        str,
         Field(
-            description="The booster (``xgboost`` or ``lightgbm``), or ``ppo`` for the RL agent."
+            json_schema_extra={"enum": list(MEMBER_NAMES)},
+            description="The booster (``xgboost`` or ``lightgbm``), or ``ppo`` for the RL agent.",
         ),
     ]
     parameters: Annotated[
@@ -102,6 +104,14 @@ class EnsembleMember:
             "(the settings hold the enabled members only)."
         ),
     ] = True
+
+    @field_validator("name")
+    @classmethod
+    def _listed_in_a_config(cls, name: str, info: ValidationInfo) -> str:
+        if from_config(info) and name not in MEMBER_NAMES:
+            known = ", ".join(repr(known) for known in MEMBER_NAMES)
+            raise ValueError(f"Input should be one of {known}, got {name!r}")
+        return name
 
 
 @dataclass(frozen=True, config=SETTINGS_CONFIG)

@@ -84,7 +84,11 @@ class SelfTrainSettings:
     ] = 20
     max_challenger_days: Annotated[
         int,
-        Field(ge=1, description="A challenger still short of trades after this long is rejected."),
+        Field(
+            ge=0,
+            description="A challenger still short of trades after this long is rejected "
+            "(0: the first pass decides whatever the trade count; the bots' test uses it).",
+        ),
     ] = 42
     confidence: Annotated[
         float, Field(gt=0.5, lt=1, description="One-sided confidence of the promotion test.")

@@ -8,59 +8,21 @@ data, or across a missing candle, gets NaN: an incomplete future is never a defa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+# the label's settings are declared with the others; imported from here as before
+from freqai_swing.settings.labels import BarrierMode as BarrierMode
+from freqai_swing.settings.labels import LabelConfig as LabelConfig
 
 UP: Final = "up"
 DOWN: Final = "down"
 FLAT: Final = "flat"
 #: Fixed class order shared by the labels, the models' probability columns and the strategies.
 CLASS_ORDER: Final[tuple[str, str, str]] = (DOWN, FLAT, UP)
-
-BarrierMode = Literal["fixed", "volatility"]
-
-
-@dataclass(frozen=True)
-class LabelConfig:
-    """Settings of the triple-barrier label.
-
-    Attributes:
-        horizon_candles: N, how many future candles the barriers are watched for.
-        barrier_pct: x for ``fixed`` mode, as a fraction (0.02 = 2 %).
-        barrier_mode: ``fixed`` uses ``barrier_pct``; ``volatility`` scales the barrier with
-            the recent realised volatility so that calm and wild markets get comparable labels.
-        volatility_multiplier: in ``volatility`` mode, x = multiplier * std(log returns over
-            ``volatility_window`` past candles) * sqrt(N), bounded by ``min/max_barrier_pct``.
-        volatility_window: past candles of the volatility estimate (backward-looking only).
-        min_barrier_pct: lower bound on x in ``volatility`` mode (must beat fees).
-        max_barrier_pct: upper bound on x in ``volatility`` mode.
-    """
-
-    horizon_candles: int = 24
-    barrier_pct: float = 0.02
-    barrier_mode: BarrierMode = "fixed"
-    volatility_multiplier: float = 1.0
-    volatility_window: int = 168
-    min_barrier_pct: float = 0.01
-    max_barrier_pct: float = 0.08
-
-    def __post_init__(self) -> None:
-        if self.horizon_candles < 1:
-            raise ValueError(f"label horizon_candles must be >= 1, got {self.horizon_candles}")
-        if not 0 < self.barrier_pct < 1:
-            raise ValueError(f"label barrier_pct must be in (0, 1), got {self.barrier_pct}")
-        if self.barrier_mode not in ("fixed", "volatility"):
-            raise ValueError(
-                f"label barrier_mode must be 'fixed' or 'volatility', got {self.barrier_mode!r}"
-            )
-        if self.volatility_multiplier <= 0 or self.volatility_window < 2:
-            raise ValueError("label volatility_multiplier must be > 0 and volatility_window >= 2")
-        if not 0 < self.min_barrier_pct <= self.max_barrier_pct < 1:
-            raise ValueError("label barriers need 0 < min_barrier_pct <= max_barrier_pct < 1")
 
 
 def barrier_widths(candles: pd.DataFrame, config: LabelConfig) -> npt.NDArray[np.float64]:

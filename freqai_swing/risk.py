@@ -12,100 +12,17 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import pandas as pd
 
 from freqai_swing.drawdown import drawdown_curve
+from freqai_swing.settings.risk import RiskSettings as RiskSettings
 from freqai_swing.trades import ClosedTrade
 
 #: Hours in a year, to state 1h volatility as an annual figure (crypto trades around the clock).
 HOURS_PER_YEAR: Final[float] = 24 * 365
-
-
-@dataclass(frozen=True)
-class RiskSettings:
-    """The ``swing.risk`` config block; defaults are the seed's risk module.
-
-    Attributes:
-        enabled: apply the bundle's rules at all (``false`` leaves sizing and entries to
-            Freqtrade's plain ``stake_amount``; for comparisons only).
-        kelly_fraction: share of the full Kelly stake that is staked (hyperoptable).
-        max_stake_fraction: cap of one stake, as a share of equity (hyperoptable).
-        initial_stake_fraction: the fixed small stake used until ``kelly_min_trades`` exist.
-        kelly_min_trades: closed trades needed before Kelly sizing replaces the fixed stake.
-        kelly_window_trades: the most recent closed trades the Kelly statistics use.
-        kelly_lookback_days: only trades closed this recently count, so that a losing streak
-            (Kelly <= 0, no new trades) ages out instead of stopping the bot for good.
-        volatility_window_candles: candles of the "current volatility" of a pair.
-        normal_volatility_window_candles: candles of the "normal" volatility it is compared to.
-        high_volatility_ratio: current / normal volatility above which the stake is cut.
-        high_volatility_stake_multiplier: the cut (0.5 = halve the stake).
-        daily_loss_limit: realized loss within one UTC day, as a share of equity at the day's
-            start, after which no trade opens until midnight UTC.
-        max_entries_per_day: entries per UTC day.
-        max_consecutive_losses: losing trades in a row that pause all entries.
-        consecutive_loss_pause_hours: length of that pause.
-        max_drawdown: realized drawdown from the equity peak that pauses all entries.
-        drawdown_pause_days: length of that pause.
-        max_correlation: highest allowed correlation of recent returns between a new entry's
-            pair and the pair of any open trade.
-        correlation_window_candles: candles of returns the correlation is computed over.
-        max_exposure: open stakes (at entry cost) as a share of equity.
-        max_spread_ratio: highest (ask - bid) / ask at entry in dry-run and live.
-    """
-
-    enabled: bool = True
-    kelly_fraction: float = 0.25
-    max_stake_fraction: float = 0.20
-    initial_stake_fraction: float = 0.05
-    kelly_min_trades: int = 20
-    kelly_window_trades: int = 50
-    kelly_lookback_days: int = 30
-    volatility_window_candles: int = 24
-    normal_volatility_window_candles: int = 720
-    high_volatility_ratio: float = 2.0
-    high_volatility_stake_multiplier: float = 0.5
-    daily_loss_limit: float = 0.05
-    max_entries_per_day: int = 10
-    max_consecutive_losses: int = 5
-    consecutive_loss_pause_hours: int = 24
-    max_drawdown: float = 0.15
-    drawdown_pause_days: int = 7
-    max_correlation: float = 0.7
-    correlation_window_candles: int = 168
-    max_exposure: float = 0.80
-    max_spread_ratio: float = 0.01
-
-
-RISK_SCHEMA: Final[dict[str, Any]] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "enabled": {"type": "boolean"},
-        "kelly_fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-        "max_stake_fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-        "initial_stake_fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-        "kelly_min_trades": {"type": "integer", "minimum": 1},
-        "kelly_window_trades": {"type": "integer", "minimum": 1},
-        "kelly_lookback_days": {"type": "integer", "minimum": 1},
-        "volatility_window_candles": {"type": "integer", "minimum": 2},
-        "normal_volatility_window_candles": {"type": "integer", "minimum": 2},
-        "high_volatility_ratio": {"type": "number", "exclusiveMinimum": 0},
-        "high_volatility_stake_multiplier": {"type": "number", "minimum": 0, "maximum": 1},
-        "daily_loss_limit": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-        "max_entries_per_day": {"type": "integer", "minimum": 1},
-        "max_consecutive_losses": {"type": "integer", "minimum": 1},
-        "consecutive_loss_pause_hours": {"type": "integer", "minimum": 1},
-        "max_drawdown": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-        "drawdown_pause_days": {"type": "integer", "minimum": 1},
-        "max_correlation": {"type": "number", "minimum": -1, "maximum": 1},
-        "correlation_window_candles": {"type": "integer", "minimum": 3},
-        "max_exposure": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-        "max_spread_ratio": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-    },
-}
 
 
 # --- stake sizing ---------------------------------------------------------------------------

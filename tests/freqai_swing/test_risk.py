@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -188,29 +189,35 @@ def base_config() -> dict:
     return json.loads((CONFIG_DIR / "base.json").read_text())
 
 
-def test_shipped_risk_block_is_the_seed_defaults() -> None:
+def test_shipped_risk_settings_are_the_seed_defaults() -> None:
+    """base.json holds no risk block: the declared defaults are the seed's."""
+    assert "swing" not in base_config()
     assert load_swing_settings(base_config()).risk == RiskSettings()
 
 
 @pytest.mark.parametrize(
     ("key", "value", "named"),
     [
-        ("kelly_fractoin", 0.25, "'kelly_fractoin' was unexpected"),
+        (
+            "kelly_fractoin",
+            0.25,
+            "Unknown key swing.risk.kelly_fractoin; did you mean kelly_fraction?",
+        ),
         ("max_exposure", 1.5, "swing.risk.max_exposure"),
         ("max_entries_per_day", 0, "swing.risk.max_entries_per_day"),
     ],
 )
 def test_bad_risk_key_is_named(key: str, value: object, named: str) -> None:
     config = base_config()
-    config["swing"]["risk"][key] = value
-    with pytest.raises(SwingConfigError, match=named):
+    config.setdefault("swing", {})["risk"] = {key: value}
+    with pytest.raises(SwingConfigError, match=re.escape(named)):
         load_swing_settings(config)
 
 
 def test_risk_settings_never_change_the_model_identifier() -> None:
     config = base_config()
     changed = copy.deepcopy(config)
-    changed["swing"]["risk"]["max_exposure"] = 0.5
+    changed["swing"] = {"risk": {"max_exposure": 0.5}}
     assert settings_fingerprint(config) == settings_fingerprint(changed)
     changed["swing"]["market_pair"] = "ETH/USDT"
     assert settings_fingerprint(config) != settings_fingerprint(changed)

@@ -88,9 +88,11 @@ def entries_inside(run: FreqtradeRun, pair: str, start: pd.Timestamp, end: pd.Ti
 
 def test_unknown_config_key_is_named(tmp_path: Path, offline_overlay: Path) -> None:
     run = backtest(tmp_path, offline_overlay, overlay={"swing": {"labels": {"horizon": 24}}})
-    assert_clean_failure(run, "'horizon' was unexpected")
+    assert_clean_failure(run, "Unknown key swing.labels.horizon; did you mean horizon_candles?")
     run = backtest(tmp_path, offline_overlay, overlay={"freqai": {"train_period_day": 30}})
-    assert_clean_failure(run, "freqai.train_period_day: unknown key")
+    assert_clean_failure(
+        run, "Unknown key freqai.train_period_day; did you mean train_period_days?"
+    )
 
 
 def test_local_exchange_not_running(tmp_path: Path) -> None:

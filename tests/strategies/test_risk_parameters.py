@@ -25,7 +25,7 @@ def test_config_block_sets_the_risk_space_parameters() -> None:
         strategy_path=str(REPO_ROOT / "tests" / "strategies" / "risk_strategies"),
         runmode=RunMode.BACKTEST,
     )
-    config["swing"]["risk"].update(kelly_fraction=0.5, max_stake_fraction=0.3)
+    config["swing"] = {"risk": {"kelly_fraction": 0.5, "max_stake_fraction": 0.3}}
     strategy = StrategyResolver.load_strategy(config)
     strategy.ft_load_hyper_params()  # what Freqtrade's ft_bot_start does
     assert set(detect_all_parameters(strategy)["risk"]) == {

@@ -22,7 +22,6 @@ the meta-learner and the member's own out-of-fold log loss is meaningful.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -32,13 +31,16 @@ import numpy.typing as npt
 import pandas as pd
 
 from freqai_swing.labels import CLASS_ORDER
-from freqai_swing.settings import ModelSettings, SwingConfigError
+from freqai_swing.settings import ModelSettings
+
+# declared with the other settings; imported from here by the ensemble as before
+from freqai_swing.settings.ppo import PPOMemberSettings as PPOMemberSettings
+from freqai_swing.settings.ppo import ppo_member_settings as ppo_member_settings
 
 if TYPE_CHECKING:
     from stable_baselines3 import PPO
 
     from freqai_swing.models.common.classifier import TrainingSet
-    from freqai_swing.models.ppo.settings import RewardParameters
 
 logger = logging.getLogger(__name__)
 
@@ -54,72 +56,6 @@ ACTION_CLASS: Final[dict[int, str]] = {
     5: "down",  # sell_medium
     6: "down",  # sell_all
 }
-#: The paths the RL settings name in their errors, renamed to the member block's.
-_REWARD_WHERE: Final = "freqai.rl_config.model_reward_parameters"
-_PPO_WHERE: Final = "freqai.model_training_parameters.ppo"
-
-
-@dataclass(frozen=True)
-class PPOMemberSettings:
-    """The ``parameters`` block of the ``ppo`` ensemble member.
-
-    Attributes:
-        total_timesteps: PPO timesteps per agent; the ensemble trains ``folds + 1`` agents per
-            window (one per fold, one final).
-        window: feature rows the agent observes (the environment's ``window_size``).
-        seed: seed of the agents; ``None`` = ``swing.model.seed``.
-        device: ``auto`` / ``cpu`` / ``cuda``; ``None`` = ``swing.model.device``. CUDA falls back
-            to CPU when no GPU is visible.
-        vote_smoothing: share of the vote's mass spread evenly over the three classes.
-        probe_exposure: exposure of the account the agent is shown when it votes.
-        fee: fee of the simulated account on every exposure change.
-        reward: the environment's reward coefficients (``model_reward_parameters`` keys).
-        ppo: PPO hyperparameters over the seed's (``freqai.model_training_parameters.ppo``,
-            then this block).
-    """
-
-    total_timesteps: int = 20480
-    window: int = 1
-    seed: int | None = None
-    device: str | None = None
-    vote_smoothing: float = 0.1
-    probe_exposure: float = 0.5
-    fee: float = 0.0015
-    reward: Mapping[str, Any] = field(default_factory=dict)
-    ppo: Mapping[str, Any] = field(default_factory=dict)
-
-    def reward_parameters(self) -> RewardParameters:
-        from freqai_swing.models.ppo.settings import RewardParameters
-
-        return RewardParameters.from_mapping(self.reward)
-
-    def ppo_parameters(self) -> dict[str, Any]:
-        from freqai_swing.models.ppo.agent import ppo_parameters
-
-        return ppo_parameters(self.ppo)
-
-
-def ppo_member_settings(
-    parameters: Mapping[str, Any],
-    base_ppo: Mapping[str, Any] | None = None,
-    where: str = "swing.ensemble.members.ppo.parameters",
-) -> PPOMemberSettings:
-    """Build (and check) the member's settings; a bad reward or PPO key names its path.
-
-    The JSON schema of ``swing`` already checked the top-level keys and their types.
-    """
-    values = dict(parameters)
-    values["ppo"] = {**(base_ppo or {}), **values.get("ppo", {})}
-    settings = PPOMemberSettings(**values)
-    try:
-        settings.reward_parameters()
-    except SwingConfigError as error:
-        raise SwingConfigError(str(error).replace(_REWARD_WHERE, f"{where}.reward")) from None
-    try:
-        settings.ppo_parameters()
-    except SwingConfigError as error:
-        raise SwingConfigError(str(error).replace(_PPO_WHERE, f"{where}.ppo")) from None
-    return settings
 
 
 def stitched_closes(closes: npt.ArrayLike, rows: npt.NDArray[np.int64]) -> FloatMatrix:
@@ -244,7 +180,7 @@ def train_ppo_member(
     model: ModelSettings,
 ) -> PPOVoteMember:
     """An agent trained on ``data.split``'s rows (fit and validation rows together) only."""
-    from freqai_swing.models.ppo.agent import build_ppo
+    from freqai_swing.models.ppo.agent import build_ppo, ppo_parameters
     from freqai_swing.models.ppo.environment import SwingTradingEnv
 
     rows = np.union1d(data.split.fit_rows, data.split.validation_rows).astype(np.int64)
@@ -267,7 +203,7 @@ def train_ppo_member(
     )
     agent = build_ppo(
         environment,
-        settings.ppo_parameters(),
+        ppo_parameters(settings.ppo),
         seed=seed,
         device=settings.device or model.device,
     )

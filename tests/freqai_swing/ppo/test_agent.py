@@ -145,21 +145,26 @@ def test_a_live_roller_continues_its_account_across_calls(candles) -> None:
 @pytest.mark.parametrize(
     ("rl_config", "message"),
     [
-        ({"action_set": "swing5"}, "freqai.rl_config.action_set: unknown action set 'swing5'"),
+        ({"action_set": "swing5"}, "freqai.rl_config.action_set: Input should be 'swing7'"),
         (
             {"model_reward_parameters": {"drawdown_penalty": -2.0}},
-            "freqai.rl_config.model_reward_parameters.drawdown_penalty: must be a finite "
-            "number >= 0",
+            "freqai.rl_config.model_reward_parameters.drawdown_penalty: Input should be greater "
+            "than or equal to 0",
         ),
         (
             {"model_reward_parameters": {"holding_penalty": "0.001"}},
-            "freqai.rl_config.model_reward_parameters.holding_penalty: must be a number",
+            "freqai.rl_config.model_reward_parameters.holding_penalty: Input should be a valid "
+            "number",
         ),
         (
             {"model_reward_parameters": {"risk_penalty": 0.5}},
-            "freqai.rl_config.model_reward_parameters.risk_penalty: unknown key",
+            "Unknown key freqai.rl_config.model_reward_parameters.risk_penalty; did you mean "
+            "risk_penalty_factor?",
         ),
-        ({"total_timesteps": 0}, "freqai.rl_config.total_timesteps: must be an integer >= 1"),
+        (
+            {"total_timesteps": 0},
+            "freqai.rl_config.total_timesteps: Input should be greater than or equal to 1",
+        ),
         ({"max_training_drawdown_pct": 1.5}, "freqai.rl_config.max_training_drawdown_pct"),
     ],
 )

@@ -77,3 +77,13 @@ def adjusted_trade_values(trade: Any, days: pd.DatetimeIndex, marks: np.ndarray)
             effect += np.where(after, cost * (1 - trade.fee_close), 0.0)
             held -= np.where(after, float(order["amount"]), 0.0)
     return effect + np.clip(held, 0.0, None) * np.nan_to_num(marks) * (1 - trade.fee_close)
+
+
+def chain_equity(curves: Sequence[pd.Series]) -> pd.Series:
+    """Back-to-back split equity curves as one, each split compounding on the last."""
+    level, parts = 1.0, []
+    for curve in curves:
+        normalised = curve / curve.iloc[0] * level
+        parts.append(normalised if not parts else normalised.iloc[1:])
+        level = float(normalised.iloc[-1])
+    return pd.concat(parts)

@@ -81,3 +81,14 @@ def adjusted_trade_values(trade: Any, days: pd.DatetimeIndex, marks: np.ndarray)
         1 - trade.fee_close
     )
     return values
+
+
+def chain_equity(curves: Sequence[pd.Series]) -> pd.Series:
+    """Back-to-back split equity curves as one, each split compounding on the last."""
+    level = 1.0
+    parts: list[pd.Series] = []
+    for curve in curves:
+        normalised = curve / curve.iloc[0] * level
+        parts.append(normalised if not parts else normalised.iloc[1:])
+        level = float(normalised.iloc[-1])
+    return pd.concat(parts)

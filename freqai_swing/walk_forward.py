@@ -11,13 +11,16 @@ beyond its own test window.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from freqai_swing.drawdown import drawdown_curve
+from freqai_swing.labels import CLASS_ORDER
 
 DAYS_PER_YEAR = 365
 
@@ -145,3 +148,61 @@ def trade_figures(
         "average_duration_hours": float(((closed - opened).dt.total_seconds() / 3600).mean()),
         "exposure": float(held.mean()) if len(hours) else 0.0,
     }
+
+
+def span_of(splits: Sequence[Split]) -> Split:
+    """The one window covering every split's test days."""
+    return Split(0, splits[0].train_start, splits[0].test_start, splits[-1].test_end)
+
+
+def overlapping_trades(trades: pd.DataFrame, split: Split) -> pd.DataFrame:
+    """The trades open at some time inside ``split``'s test window."""
+    if trades.empty:
+        return trades
+    opened = pd.to_datetime(trades["open_date"], utc=True)
+    closed = pd.to_datetime(trades["close_date"], utc=True)
+    return trades[(opened < split.test_end) & (closed > split.test_start)]
+
+
+def calibration_table(probabilities: np.ndarray, truth: np.ndarray, bins: int = 5) -> list[dict[str, float]]:
+    """Mean predicted P(up) against the observed share of ``up`` per probability quantile."""
+    up = probabilities[:, CLASS_ORDER.index("up")]
+    edges = np.unique(np.quantile(up, np.linspace(0, 1, bins + 1)))
+    index = np.clip(np.searchsorted(edges, up, side="right") - 1, 0, len(edges) - 2)
+    table = []
+    for k in range(len(edges) - 1):
+        rows = index == k
+        if rows.any():
+            table.append(
+                {
+                    "bin": k,
+                    "rows": int(rows.sum()),
+                    "predicted_up": float(up[rows].mean()),
+                    "observed_up": float((truth[rows] == CLASS_ORDER.index("up")).mean()),
+                }
+            )
+    return table
+
+
+def seed_spread(
+    results: dict[str, Any], figures: Sequence[str]
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Per runner run under several seeds: mean, standard deviation, min and max of each
+    overall figure over its seeds."""
+    by_runner: dict[str, list[dict[str, Any]]] = {}
+    for run in results["runners"].values():
+        if run["seed"] is not None:
+            by_runner.setdefault(run["runner"], []).append(run["overall"])
+    spread: dict[str, dict[str, dict[str, float]]] = {}
+    for runner, runs in by_runner.items():
+        spread[runner] = {}
+        for key in figures:
+            values = np.array([run[key] for run in runs], dtype=float)
+            spread[runner][key] = {
+                "mean": float(values.mean()),
+                "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+                "min": float(values.min()),
+                "max": float(values.max()),
+                "seeds": float(len(values)),
+            }
+    return spread

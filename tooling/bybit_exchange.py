@@ -22,15 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from tooling.local_exchange import (
-    BinanceError,
-    CandleStore,
-    DayStats,
-    Endpoint,
-    MarketRules,
-    Query,
-    derived_rules,
-)
+from tooling.local_exchange.candles import CandleStore
+from tooling.local_exchange.endpoints import DayStats, Endpoint, Query
+from tooling.local_exchange.markets import BinanceError, MarketRules, derived_rules
 
 KLINE_DEFAULT_LIMIT = 200
 KLINE_MAX_LIMIT = 1000

@@ -21,130 +21,56 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from freqai_swing.equity import daily_equity, load_closes, load_trades
-from freqai_swing.labels import CLASS_ORDER, LabelConfig
+from freqai_swing.equity import chain_equity, daily_equity, load_closes, load_trades
+from freqai_swing.labels import CLASS_ORDER
 from freqai_swing.metrics import classification_metrics
 from freqai_swing.models.common.classifier import encode_labels
 from freqai_swing.report.evaluation import write_evaluation_report
-from freqai_swing.settings import load_swing_settings
 from freqai_swing.walk_forward import (
     Split,
-    WalkForwardSettings,
+    calibration_table,
     equity_figures,
     trade_figures,
     walk_forward_splits,
 )
+from tooling.evaluate_runners import (
+    CONFIG_DIR,
+    RUNNERS,
+    EvaluationRequest,
+    Runner,
+    request_from_arguments,
+)
 from tooling.evaluate_tables import TABLE_COLUMNS, markdown_table
 from tooling.local_exchange import LocalExchange, write_offline_overlay
-from tooling.offline import (
-    DEFAULT_DATADIR,
-    REPO_ROOT,
-    run_freqtrade_in,
-)
+from tooling.offline import run_freqtrade_in
 from tooling.score_predictions import labelled_predictions
+
+__all__ = [  # with the runners and the request, re-exported for the modules importing them here
+    "CONFIG_DIR",
+    "MISSING_WINDOW",
+    "REUSED_WINDOW",
+    "RUNNERS",
+    "EvaluationRequest",
+    "Runner",
+    "SplitRun",
+    "adopt_pair_models",
+    "backtest_pair",
+    "backtest_portfolio",
+    "backtest_split",
+    "check_reused",
+    "classifier_figures",
+    "daily_equity",
+    "evaluate",
+    "gather",
+    "load_trades",
+    "local_ray",
+    "pair_userdir",
+    "request_from_arguments",
+    "split_userdir",
+]
 
 logger = logging.getLogger(__name__)
 K = TypeVar("K")
-
-CONFIG_DIR = REPO_ROOT / "config"
-
-
-@dataclass(frozen=True)
-class Runner:
-    """One strategy (and FreqAI model) that the evaluation backtests on every split."""
-
-    name: str
-    strategy: str
-    freqaimodel: str | None
-    configs: tuple[str, ...]
-    #: One position per pair at most, all pairs at once: equal weight across the whitelist.
-    equal_weight: bool = False
-    #: The bundle's classifiers: their probabilities are scored against the labels too.
-    classifier: bool = False
-    #: The trend portfolio: one position slot per pair (it sizes and rebalances each itself).
-    portfolio: bool = False
-
-
-RUNNERS: dict[str, Runner] = {
-    runner.name: runner
-    for runner in (
-        Runner(
-            "swing-xgboost",
-            "SwingClassifierStrategy",
-            "SwingXGBoostClassifier",
-            ("base.json", "freqai.json"),
-            classifier=True,
-        ),
-        Runner(
-            "swing-lightgbm",
-            "SwingClassifierStrategy",
-            "SwingLightGBMClassifier",
-            ("base.json", "freqai.json"),
-            classifier=True,
-        ),
-        Runner(
-            "swing-ensemble",
-            "SwingClassifierStrategy",
-            "SwingEnsembleClassifier",
-            ("base.json", "freqai.json"),
-            classifier=True,
-        ),
-        Runner(
-            "freqai-example",
-            "FreqaiExampleSpotStrategy",
-            "LightGBMRegressor",
-            ("base.json", "freqai-example.json"),
-        ),
-        Runner(
-            "portfolio-ml",
-            "SwingPortfolioStrategy",
-            "SwingPortfolioModel",
-            ("base.json", "portfolio.json", "portfolio-ml.json"),
-            portfolio=True,
-        ),
-        Runner(
-            "portfolio-volatility-forecast",
-            "SwingPortfolioStrategy",
-            "SwingPortfolioModel",
-            ("base.json", "portfolio.json", "portfolio-ml-volatility.json"),
-            portfolio=True,
-        ),
-        Runner(
-            "portfolio-meta-filter",
-            "SwingPortfolioStrategy",
-            "SwingPortfolioModel",
-            ("base.json", "portfolio.json", "portfolio-ml-meta.json"),
-            portfolio=True,
-        ),
-        Runner(
-            "trend-portfolio",
-            "SwingPortfolioStrategy",
-            None,
-            ("base.json", "portfolio.json", "portfolio-no-ml.json"),
-            portfolio=True,
-        ),
-        Runner("daily-trend", "DailyTrendStrategy", None, ("base.json",), equal_weight=True),
-        Runner("buy-and-hold", "BuyAndHoldStrategy", None, ("base.json",), equal_weight=True),
-    )
-}
-
-
-@dataclass(frozen=True)
-class EvaluationRequest:
-    runners: tuple[str, ...]
-    pairs: tuple[str, ...]
-    walk_forward: WalkForwardSettings
-    data_end: pd.Timestamp
-    datadir: Path
-    output: Path
-    labels: LabelConfig
-    #: One backtest per runner over all the splits (FreqAI retraining at each split's start)
-    #: instead of one per split: positions then run on across split boundaries.
-    continuous: bool = False
-    #: Seeds of the FreqAI runners (``swing.model.seed``); empty: the configs' own seed.
-    seeds: tuple[int, ...] = ()
-    #: Configurations tried in all, for the Deflated Sharpe Ratio (continuous mode).
-    trials: int | None = None
 
 
 def _overlay(
@@ -303,26 +229,6 @@ def gather(ray: Any, pending: dict[Any, K], progress: Callable[[], None] | None)
     return done
 
 
-def calibration_table(probabilities: np.ndarray, truth: np.ndarray, bins: int = 5) -> list[dict]:
-    """Mean predicted P(up) against the observed share of ``up`` per probability quantile."""
-    up = probabilities[:, CLASS_ORDER.index("up")]
-    edges = np.unique(np.quantile(up, np.linspace(0, 1, bins + 1)))
-    index = np.clip(np.searchsorted(edges, up, side="right") - 1, 0, len(edges) - 2)
-    table = []
-    for k in range(len(edges) - 1):
-        rows = index == k
-        if rows.any():
-            table.append(
-                {
-                    "bin": k,
-                    "rows": int(rows.sum()),
-                    "predicted_up": float(up[rows].mean()),
-                    "observed_up": float((truth[rows] == CLASS_ORDER.index("up")).mean()),
-                }
-            )
-    return table
-
-
 def classifier_figures(userdirs: Sequence[Path], request: EvaluationRequest) -> dict[str, Any]:
     joined = pd.concat(
         labelled_predictions(userdir, request.datadir, request.labels) for userdir in userdirs
@@ -333,16 +239,6 @@ def classifier_figures(userdirs: Sequence[Path], request: EvaluationRequest) -> 
         **classification_metrics(probabilities, truth),
         "calibration": calibration_table(probabilities, truth),
     }
-
-
-def _chain(curves: Sequence[pd.Series]) -> pd.Series:
-    """Back-to-back split equity curves as one, each split compounding on the last."""
-    level, parts = 1.0, []
-    for curve in curves:
-        normalised = curve / curve.iloc[0] * level
-        parts.append(normalised if not parts else normalised.iloc[1:])
-        level = float(normalised.iloc[-1])
-    return pd.concat(parts)
 
 
 @dataclass(frozen=True)
@@ -467,7 +363,7 @@ def evaluate(
             per_split.append(figures)
             curves.append(curve)
             all_trades.append(trades)
-        equity = _chain(curves)
+        equity = chain_equity(curves)
         overall = {
             **equity_figures(equity),
             **trade_figures(pd.concat(all_trades), splits[0].test_start, splits[-1].test_end),
@@ -484,48 +380,3 @@ def evaluate(
     columns = [(key, title) for key, title, _ in TABLE_COLUMNS]
     write_evaluation_report(results, columns, request.output / "evaluation.html")
     return results
-
-
-def request_from_arguments(
-    runners: Sequence[str],
-    pairs: Sequence[str] | None,
-    walk_forward: WalkForwardSettings,
-    data_end: str | None,
-    datadir: Path = DEFAULT_DATADIR,
-    output: Path = REPO_ROOT / "user_data" / "evaluation",
-    continuous: bool = False,
-    seeds: Sequence[int] = (),
-    trials: int | None = None,
-) -> EvaluationRequest:
-    """Check the CLI's choices against the runners, the config and the data; clear errors."""
-    unknown = sorted(set(runners) - set(RUNNERS))
-    if unknown:
-        raise ValueError(f"unknown runner(s) {unknown}; choose from {sorted(RUNNERS)}")
-    freqai_config = json.loads((CONFIG_DIR / "freqai.json").read_text())
-    labels = load_swing_settings(freqai_config).labels
-    walk_forward.check(horizon_hours=labels.horizon_candles)
-    base = json.loads((CONFIG_DIR / "base.json").read_text())
-    chosen = tuple(pairs or base["exchange"]["pair_whitelist"])
-    missing = [p for p in chosen if not (datadir / f"{p.replace('/', '_')}-1h.feather").is_file()]
-    if missing:
-        raise FileNotFoundError(f"no 1h candles in {datadir} for {missing}")
-    end = pd.Timestamp(data_end, tz="UTC") if data_end else load_closes(datadir, chosen).index[-1]
-    output.mkdir(parents=True, exist_ok=True)
-    if len(set(seeds)) != len(seeds) or any(seed < 0 for seed in seeds):
-        raise ValueError(f"--seeds must be distinct non-negative integers, not {list(seeds)}")
-    if trials is not None and trials < 1:
-        raise ValueError(f"--trials counts the configurations tried: at least 1, not {trials}")
-    if (seeds or trials) and not continuous:
-        raise ValueError("--seeds and --trials need --continuous")
-    return EvaluationRequest(
-        tuple(runners),
-        chosen,
-        walk_forward,
-        end,
-        datadir,
-        output,
-        labels,
-        continuous,
-        tuple(seeds),
-        trials,
-    )

@@ -31,12 +31,15 @@ from freqai_swing.portfolio.evidence import period_figures, prediction_scores
 from freqai_swing.portfolio.scores import deflated_sharpe_ratio
 from freqai_swing.portfolio.settings import portfolio_settings
 from freqai_swing.report.evaluation import write_evaluation_report
-from freqai_swing.walk_forward import Split, equity_figures, trade_figures
+from freqai_swing.walk_forward import (
+    Split,
+    equity_figures,
+    overlapping_trades,
+    seed_spread,
+    span_of,
+    trade_figures,
+)
 from tooling.evaluate import (
-    CONFIG_DIR,
-    RUNNERS,
-    EvaluationRequest,
-    Runner,
     _backtest,
     adopt_pair_models,
     check_reused,
@@ -44,6 +47,7 @@ from tooling.evaluate import (
     gather,
     local_ray,
 )
+from tooling.evaluate_runners import CONFIG_DIR, RUNNERS, EvaluationRequest, Runner
 from tooling.evaluate_tables import SEED_FIGURES, TABLE_COLUMNS, continuous_markdown
 from tooling.local_exchange import LocalExchange, write_offline_overlay
 
@@ -62,11 +66,6 @@ class Job:
     @property
     def learns_portfolio(self) -> bool:
         return self.runner.portfolio and self.runner.freqaimodel is not None
-
-
-def span_of(splits: Sequence[Split]) -> Split:
-    """The one window covering every split's test days."""
-    return Split(0, splits[0].train_start, splits[0].test_start, splits[-1].test_end)
 
 
 def plan_jobs(request: EvaluationRequest) -> list[tuple[Job, Job | None]]:
@@ -141,14 +140,6 @@ def _run_all(
         return gather(ray, {task: name for name, task in tasks.items()}, progress)
 
 
-def _overlapping(trades: pd.DataFrame, split: Split) -> pd.DataFrame:
-    if trades.empty:
-        return trades
-    opened = pd.to_datetime(trades["open_date"], utc=True)
-    closed = pd.to_datetime(trades["close_date"], utc=True)
-    return trades[(opened < split.test_end) & (closed > split.test_start)]
-
-
 def job_figures(
     job: Job,
     userdir: Path,
@@ -164,7 +155,7 @@ def job_figures(
     per_split = []
     for split in splits:
         window = equity.loc[split.test_start : split.test_end]
-        inside = _overlapping(trades, split)
+        inside = overlapping_trades(trades, split)
         figures = {
             "split": split.index,
             "test": split.timerange,
@@ -190,28 +181,6 @@ def job_figures(
         "overall": overall,
         "equity": [[f"{day:%Y-%m-%d}", round(float(v), 6)] for day, v in equity.items()],
     }
-
-
-def seed_spread(results: dict[str, Any]) -> dict[str, dict[str, dict[str, float]]]:
-    """Per runner run under several seeds: mean, standard deviation, min and max of each
-    overall figure over its seeds."""
-    by_runner: dict[str, list[dict[str, Any]]] = {}
-    for run in results["runners"].values():
-        if run["seed"] is not None:
-            by_runner.setdefault(run["runner"], []).append(run["overall"])
-    spread = {}
-    for runner, runs in by_runner.items():
-        spread[runner] = {}
-        for key in SEED_FIGURES:
-            values = np.array([run[key] for run in runs], dtype=float)
-            spread[runner][key] = {
-                "mean": float(values.mean()),
-                "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
-                "min": float(values.min()),
-                "max": float(values.max()),
-                "seeds": float(len(values)),
-            }
-    return spread
 
 
 def deflate(results: dict[str, Any], trials: int) -> None:
@@ -282,7 +251,7 @@ def evaluate_continuous(
                 portfolio.meta_horizon_days * 24,
                 2 * float(base.get("fee") or 0.0),
             )
-    results["seed_spread"] = seed_spread(results)
+    results["seed_spread"] = seed_spread(results, SEED_FIGURES)
     if request.trials:
         deflate(results, request.trials)
     (request.output / "evaluation.json").write_text(json.dumps(results, indent=2, default=str))

@@ -164,7 +164,9 @@ def overlapping_trades(trades: pd.DataFrame, split: Split) -> pd.DataFrame:
     return trades[(opened < split.test_end) & (closed > split.test_start)]
 
 
-def calibration_table(probabilities: np.ndarray, truth: np.ndarray, bins: int = 5) -> list[dict[str, float]]:
+def calibration_table(
+    probabilities: np.ndarray, truth: np.ndarray, bins: int = 5
+) -> list[dict[str, float]]:
     """Mean predicted P(up) against the observed share of ``up`` per probability quantile."""
     up = probabilities[:, CLASS_ORDER.index("up")]
     edges = np.unique(np.quantile(up, np.linspace(0, 1, bins + 1)))

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from freqai_swing.equity import daily_equity, load_closes, load_trades
+from freqai_swing.equity import load_closes, load_trades
 from freqai_swing.lifecycle.config import SelfTrainSettings
 from freqai_swing.lifecycle.registry import ModelRegistry
 from freqai_swing.lifecycle.simulation import (
@@ -146,7 +146,6 @@ def run_simulation(
                 settings,
                 registry,
                 balance,
-                daily_equity,
                 injected_drawdown,
             )
         finally:

@@ -6,7 +6,7 @@ retirement candidate's own backtest trades): the same :class:`Performance` eithe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +16,6 @@ from freqai_swing.equity import daily_equity
 from freqai_swing.lifecycle.promotion import Performance
 from freqai_swing.walk_forward import Split, equity_figures, trade_figures
 
-#: Marks a day's equity from trades and hourly closes: ``(trades, closes, split, balance)``.
-EquityFunction = Callable[[pd.DataFrame, pd.DataFrame, Split, float], pd.Series]
-
 
 def window_performance(
     trades: pd.DataFrame,
@@ -26,13 +23,12 @@ def window_performance(
     now: datetime,
     evaluation_days: int,
     balance: float,
-    equity: EquityFunction = daily_equity,
 ) -> Performance:
     """Sharpe, drawdown, win rate and return of ``trades`` (closed, opened within the
     window) over the ``evaluation_days`` up to ``now``, beside equal-weight buy and hold."""
     start = pd.Timestamp(now) - pd.Timedelta(days=evaluation_days)
     split = Split(0, start, start.floor("D"), pd.Timestamp(now).floor("D"))
-    curve = equity(trades, closes, split, balance)
+    curve = daily_equity(trades, closes, split, balance)
     figures = equity_figures(curve) if len(curve) > 1 else {}
     trade_stats = trade_figures(trades, split.test_start, split.test_end)
     window = closes[(closes.index >= split.test_start) & (closes.index <= split.test_end)]

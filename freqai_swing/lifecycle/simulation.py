@@ -20,8 +20,9 @@ from typing import Any
 
 import pandas as pd
 
+from freqai_swing.equity import daily_equity
 from freqai_swing.lifecycle.config import SelfTrainSettings
-from freqai_swing.lifecycle.evaluation import EquityFunction, window_performance
+from freqai_swing.lifecycle.evaluation import window_performance
 from freqai_swing.lifecycle.promotion import Performance, promotion_test, should_roll_back
 from freqai_swing.lifecycle.registry import ModelRegistry, ModelVersion
 from freqai_swing.lifecycle.step import (
@@ -37,7 +38,7 @@ from freqai_swing.lifecycle.step import (
 )
 from freqai_swing.walk_forward import Split, equity_figures, trade_figures
 
-__all__ = ["EquityFunction", "ModelRun", "Replay", "WeeklyModel", "reject_reason"]
+__all__ = ["ModelRun", "Replay", "WeeklyModel", "reject_reason"]
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +119,6 @@ def simulate_lifecycle(
     settings: SelfTrainSettings,
     registry: ModelRegistry,
     starting_balance: float,
-    daily_equity: EquityFunction,
     injected_drawdown: tuple[pd.Timestamp, float] | None = None,
     decide: PromotionTest = promotion_test,
 ) -> SimulationResult:
@@ -138,7 +138,7 @@ def simulate_lifecycle(
         decide: the promotion test (tests replace it to force a promotion).
     """
     start = models[0].trained_at
-    replay = Replay(models, model_run, closes, settings, registry, starting_balance, daily_equity)
+    replay = Replay(models, model_run, closes, settings, registry, starting_balance)
     replay.begin(start)
     for day in pd.date_range(start, end, freq="D", tz="UTC")[1:]:
         replay.day(day, injected_drawdown, decide)
@@ -169,11 +169,10 @@ class Replay:
         settings: SelfTrainSettings,
         registry: ModelRegistry,
         starting_balance: float,
-        daily_equity: EquityFunction,
     ) -> None:
         self.models, self.model_run, self.closes = models, model_run, closes
         self.settings, self.registry = settings, registry
-        self.balance, self.daily_equity = starting_balance, daily_equity
+        self.balance = starting_balance
         self.by_start = {m.trained_at: m for m in models}
         self.model_of: dict[str, WeeklyModel] = {}
         self.segments: list[tuple[WeeklyModel, pd.Timestamp, pd.Timestamp]] = []
@@ -232,7 +231,7 @@ class Replay:
         """One day: observe, :func:`step`, act."""
         logger.debug("Replaying %s, champion %s.", day.date(), self.state.champion)
         gated = self.gated(day)
-        equity = self.daily_equity(
+        equity = daily_equity(
             gated, self.closes, Split(0, self.start, self.start, day), self.balance
         )
         if injected_drawdown is not None and day >= injected_drawdown[0]:
@@ -293,7 +292,6 @@ class Replay:
             day,
             self.settings.evaluation_days,
             self.balance,
-            self.daily_equity,
         )
 
     def act(self, day: pd.Timestamp, decisions: Decisions) -> None:
@@ -348,7 +346,7 @@ class Replay:
         segments = self.running(end)
         gated = _gated_trades(segments, self.trades_of, self.models[0])
         whole = Split(0, self.start, self.start, end)
-        return gated, self.daily_equity(gated, self.closes, whole, self.balance)
+        return gated, daily_equity(gated, self.closes, whole, self.balance)
 
 
 def _gated_trades(

@@ -88,7 +88,6 @@ def replay(runs: dict[str, ModelRun], root: Path, settings: SelfTrainSettings, *
         settings,
         registry,
         10_000.0,
-        daily_equity,
         **options,
     )
     return result, registry

@@ -29,7 +29,6 @@ from freqai_swing.lifecycle.simulation import (
     simulate_lifecycle,
 )
 from freqai_swing.lifecycle.step import Candidate, Observations, step
-from freqai_swing.walk_forward import Split
 from tooling.selftrain import act, pass_state
 
 START = pd.Timestamp("2024-04-01", tz="UTC")
@@ -132,8 +131,8 @@ def test_the_live_pass_and_the_replay_take_the_same_decisions(tmp_path: Path) ->
                 first, SETTINGS))  # fmt: skip
     assert kinds == ["trained", "initial"]
     replay_registry = ModelRegistry(tmp_path / "replay", SETTINGS.keep_checkpoints)
-    replay = Replay(models, lambda model: runs[model.index], pd.DataFrame(), SETTINGS,
-                    replay_registry, 10_000.0, cash_curve)  # fmt: skip
+    replay = Replay(models, lambda model: runs[model.index], flat_closes(), SETTINGS,
+                    replay_registry, 10_000.0)  # fmt: skip
     replay.begin(START)
     live_kinds, replay_kinds = [], []
     for seen in observations:
@@ -171,16 +170,20 @@ def synthetic_trades(index: int, profit: float) -> pd.DataFrame:
             "close_date": opened + timedelta(hours=20),
             "profit_ratio": profit,
             "profit_abs": profit * 1_000,
+            # a 1 000 stake at 100 with no fees: worth its cost until it closes (flat_closes)
+            "amount": 10.0,
+            "open_rate": 100.0,
+            "fee_open": 0.0,
+            "fee_close": 0.0,
         }
     )
 
 
-def cash_curve(trades: pd.DataFrame, _: pd.DataFrame, split: Split, balance: float) -> pd.Series:
-    days = pd.date_range(split.test_start, split.test_end, freq="D", tz="UTC")
-    closed = pd.to_datetime(trades["close_date"], utc=True) if len(trades) else pd.Series()
-    profits = [float(trades["profit_abs"][closed <= day].sum()) if len(trades) else 0.0
-               for day in days]  # fmt: skip
-    return pd.Series([balance + p for p in profits], index=days, dtype=float)
+def flat_closes() -> pd.DataFrame:
+    """BTC at 100 every hour: a trade's equity moves only when it closes."""
+    return pd.DataFrame(
+        {"BTC/USDT": 100.0}, index=pd.date_range(START, periods=60 * 24, freq="h", tz="UTC")
+    )
 
 
 def test_the_replay_loop_retires_a_losing_champion_only_when_the_rule_is_on(
@@ -190,15 +193,13 @@ def test_the_replay_loop_retires_a_losing_champion_only_when_the_rule_is_on(
     # the first model loses on every trade; the others win a little
     runs = {k: replace(run, trades=synthetic_trades(k, -0.01 if k == 0 else 0.004))
             for k, run in runs.items()}  # fmt: skip
-    closes = pd.DataFrame(
-        {"BTC/USDT": 100.0}, index=pd.date_range(START, periods=60, freq="D", tz="UTC")
-    )
+    closes = flat_closes()
 
     def replay(settings: SelfTrainSettings, name: str) -> list[str]:
         with ModelRegistry(tmp_path / name, settings.keep_checkpoints) as registry:
             result = simulate_lifecycle(
                 models, lambda m: runs[m.index], runs[1].trades, closes,
-                START + pd.Timedelta(days=35), settings, registry, 10_000.0, cash_curve,
+                START + pd.Timedelta(days=35), settings, registry, 10_000.0,
             )  # fmt: skip
         return [event["kind"] for event in result.events]
 

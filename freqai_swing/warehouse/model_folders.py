@@ -103,6 +103,17 @@ def prediction_files(folder: ModelFolder) -> list[Path]:
     return sorted(p for p in directory.glob("*.feather") if _PREDICTION.match(p.name))
 
 
+def _recorded_labels(recorded: Any) -> dict[str, Any]:
+    """The label columns and timeframe a window recorded at training (newer models do: see
+    ``record_label_settings``); nothing for an older window, which keeps its folder's."""
+    if not isinstance(recorded, dict):
+        return {}
+    settings = dict(recorded)
+    timeframe = settings.pop("timeframe", None)
+    columns = label_columns({"swing": {"labels": settings}})
+    return {**columns, **({"timeframe": timeframe} if timeframe else {})}
+
+
 def _metadata_value(value: Any) -> Any:
     """FreqAI writes some metadata values as Python reprs; read lists and dicts back."""
     if isinstance(value, str) and value[:1] in "[{":
@@ -144,6 +155,7 @@ def read_sub_train(folder: ModelFolder, sub_train: Path) -> tuple[dict[str, Any]
         **folder.labels,
         "folder": str(sub_train),
         "timeframe": folder.timeframe,
+        **_recorded_labels(metadata.get("label_settings")),
     }
     features = pd.DataFrame(
         {

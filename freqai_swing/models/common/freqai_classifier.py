@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC
 from typing import Any, ClassVar
 
@@ -29,11 +30,18 @@ from freqai_swing.models.common.classifier import (
     encode_labels,
     purged_validation_split,
 )
-from freqai_swing.settings import ModelSettings, load_swing_settings
+from freqai_swing.settings import LabelConfig, ModelSettings, load_swing_settings
 
 logger = logging.getLogger(__name__)
 
 Trainer = Callable[[TrainingSet, dict[str, Any], ModelSettings], ClassifierCore]
+
+
+def record_label_settings(dk: FreqaiDataKitchen, labels: LabelConfig, timeframe: str) -> None:
+    """Keep the label settings and candle timeframe the window was trained on in its metadata,
+    so the warehouse and the report score a dry-run or live model against the labels it
+    learned (a backtest's config records them too; a bot's models folder does not)."""
+    dk.data["label_settings"] = {**asdict(labels), "timeframe": timeframe}
 
 
 def record_importances(dk: FreqaiDataKitchen, model: Any) -> None:
@@ -141,6 +149,7 @@ class ClassifierFreqaiModel(BaseClassifierModel):
             "n/a" if model.validation_skill is None else f"{model.validation_skill:+.4f}",
         )
         record_importances(dk, model)
+        record_label_settings(dk, self.swing.labels, str(self.config["timeframe"]))
         return model
 
     def has_skill(self, model: Any) -> bool:

@@ -13,7 +13,11 @@ from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
 from pandas import DataFrame
 
 from freqai_swing.labels import CLASS_ORDER
-from freqai_swing.models.common.freqai_classifier import ClassifierFreqaiModel, record_importances
+from freqai_swing.models.common.freqai_classifier import (
+    ClassifierFreqaiModel,
+    record_importances,
+    record_label_settings,
+)
 from freqai_swing.models.ensemble.persistence import EnsembleMemberError
 from freqai_swing.models.ensemble.stacked import SwingEnsemble, train_ensemble
 
@@ -102,6 +106,7 @@ class EnsembleFreqaiModel(ClassifierFreqaiModel):
             ensemble.validation_skill,
         )
         record_importances(dk, ensemble)
+        record_label_settings(dk, self.swing.labels, str(self.config["timeframe"]))
         return ensemble
 
     def predict(

@@ -8,6 +8,8 @@ import shutil
 import zipfile
 from dataclasses import asdict, fields
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -15,6 +17,7 @@ import pandas as pd
 import pytest
 
 from freqai_swing.labels import CLASS_ORDER, LabelConfig, triple_barrier_labels
+from freqai_swing.models.common.freqai_classifier import record_label_settings
 from freqai_swing.report import build_figures
 from freqai_swing.warehouse import ExportSources, export_warehouse
 from freqai_swing.warehouse.label_settings import LABEL_COLUMNS
@@ -35,10 +38,12 @@ PREDICTED_UNTIL = pd.Timestamp("2023-03-01")
 RESULT = "backtest-result-2023-03-02_00-00-00"
 
 
-def user_data(root: Path, timeframe: str) -> ExportSources:
+def user_data(root: Path, timeframe: str, from_metadata: bool = False) -> ExportSources:
     """SOL/USDT candles (1h and 4h), a FreqAI model folder as FreqAI writes it (its
     ``run_params.json`` names the timeframe, not the bundle's labels) with one model version's
-    predictions, and the backtest result whose stored config holds ``swing.labels``."""
+    predictions, and the backtest result whose stored config holds ``swing.labels``; or, for
+    ``from_metadata`` (a dry-run or live bot's models folder), no backtest at all and the
+    settings the model recorded in its metadata when it was trained."""
     datadir = root / "data" / "binance"
     datadir.mkdir(parents=True)
     for period in ("1h", "4h"):
@@ -55,9 +60,13 @@ def user_data(root: Path, timeframe: str) -> ExportSources:
         "pairs": ["SOL/USDT"],
     }
     (folder / "run_params.json").write_text(json.dumps(run_params))
-    (sub_train / f"cb_sol_{stamp}_metadata.json").write_text(
-        json.dumps({"training_features_list": ["%-rsi"], "extra_returns_per_train": {}})
-    )
+    metadata: dict[str, Any] = {"training_features_list": ["%-rsi"], "extra_returns_per_train": {}}
+    if from_metadata:  # what the FreqAI model writes at training time
+        kitchen = SimpleNamespace(data=metadata)
+        record_label_settings(kitchen, LabelConfig(**LABELS), timeframe)  # type: ignore[arg-type]
+        run_params["timeframe"] = "1h"  # the window's own record wins over the folder's
+        (folder / "run_params.json").write_text(json.dumps(run_params))
+    (sub_train / f"cb_sol_{stamp}_metadata.json").write_text(json.dumps(metadata))
     dates = pd.date_range(TRAINED_AT, PREDICTED_UNTIL, freq=timeframe, tz="UTC")
     probabilities = np.random.default_rng(16).dirichlet(np.ones(3), len(dates))
     predictions = pd.DataFrame({"date": dates, "do_predict": 1})
@@ -69,6 +78,8 @@ def user_data(root: Path, timeframe: str) -> ExportSources:
     )
     results = root / "backtest_results"
     results.mkdir()
+    if from_metadata:
+        return ExportSources(datadir=datadir, backtest_results=results, models=root / "models")
     stats = {
         "freqaimodel": "SwingXGBoostClassifier",
         "freqai_identifier": IDENTIFIER,
@@ -104,12 +115,14 @@ def reliability(warehouse: Path) -> dict[str, float]:
     return found
 
 
-@pytest.mark.parametrize("timeframe", ["1h", "4h"])
+@pytest.mark.parametrize(
+    ("timeframe", "from_metadata"), [("1h", False), ("4h", False), ("4h", True)]
+)
 def test_the_report_scores_against_the_labels_the_model_learned(
-    tmp_path: Path, timeframe: str
+    tmp_path: Path, timeframe: str, from_metadata: bool
 ) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
-    export_warehouse(warehouse, user_data(tmp_path / "user_data", timeframe))
+    export_warehouse(warehouse, user_data(tmp_path / "user_data", timeframe, from_metadata))
 
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         stored = connection.execute(

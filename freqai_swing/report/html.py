@@ -42,7 +42,7 @@ def _trades(connection: duckdb.DuckDBPyConnection, source: str | None) -> pd.Dat
     where = "WHERE t.source = ?" if source else ""
     return query(
         connection,
-        f"""SELECT t.*, r.starting_balance FROM trades t
+        f"""SELECT t.*, r.starting_balance, r.timeframe AS run_timeframe FROM trades t
             LEFT JOIN backtest_runs r ON t.source = r.source {where}
             ORDER BY t.close_date, t.trade_id""",  # noqa: S608
         [source] if source else [],

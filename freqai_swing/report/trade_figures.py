@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from freqai_swing.report.sections import placeholder, query
+from freqai_swing.warehouse.label_settings import DEFAULT_TIMEFRAME
 
 MAX_PRICE_PAIRS = 4
 
@@ -121,6 +122,14 @@ def per_pair_table(trades: pd.DataFrame) -> pd.DataFrame:
     return table.round(3).reset_index()
 
 
+def _run_timeframes(trades: pd.DataFrame) -> list[str]:
+    """The candle timeframes the trades' runs traded on, most common first (the bundle's
+    own when their runs did not record one)."""
+    if "run_timeframe" not in trades:
+        return []
+    return [str(value) for value in trades["run_timeframe"].dropna().value_counts().index]
+
+
 def price_figures(connection: duckdb.DuckDBPyConnection, trades: pd.DataFrame) -> list[go.Figure]:
     """Candles of the most-traded pairs with each trade's entry and exit."""
     if trades.empty:
@@ -130,12 +139,16 @@ def price_figures(connection: duckdb.DuckDBPyConnection, trades: pd.DataFrame) -
         pair_trades = trades[trades["pair"] == pair]
         start = pair_trades["open_date"].min() - pd.Timedelta(days=1)
         end = pair_trades["close_date"].max() + pd.Timedelta(days=1)
-        candles = query(
-            connection,
-            "SELECT date, open, high, low, close FROM ohlcv WHERE pair = ? AND timeframe = '1h' "
-            "AND date BETWEEN ? AND ? ORDER BY date",
-            [pair, start, end],
-        )
+        candles = pd.DataFrame()
+        for timeframe in dict.fromkeys([*_run_timeframes(pair_trades), DEFAULT_TIMEFRAME]):
+            candles = query(
+                connection,
+                "SELECT date, open, high, low, close FROM ohlcv WHERE pair = ? AND timeframe = ? "
+                "AND date BETWEEN ? AND ? ORDER BY date",
+                [pair, timeframe, start, end],
+            )
+            if len(candles):
+                break
         figure = go.Figure()
         if len(candles):
             figure.add_trace(

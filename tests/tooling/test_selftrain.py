@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from freqai_swing.equity import daily_equity, load_closes
+from freqai_swing.equity import load_closes
 from freqai_swing.lifecycle.config import SelfTrainSettings
 from freqai_swing.lifecycle.promotion import PromotionResult, promotion_test
 from freqai_swing.lifecycle.registry import ModelRegistry, folder_hash, install_checkpoint

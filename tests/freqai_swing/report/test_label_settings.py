@@ -19,6 +19,7 @@ import pytest
 from freqai_swing.labels import CLASS_ORDER, LabelConfig, triple_barrier_labels
 from freqai_swing.models.common.freqai_classifier import record_label_settings
 from freqai_swing.report import build_figures
+from freqai_swing.report.trade_figures import price_figures
 from freqai_swing.warehouse import ExportSources, export_warehouse
 from freqai_swing.warehouse.label_settings import LABEL_COLUMNS
 from freqai_swing.warehouse.schema import ADDED_COLUMNS, TABLES
@@ -172,3 +173,21 @@ def test_a_warehouse_written_before_the_settings_gains_them_on_the_next_export(
         rows = f"SELECT * FROM {table} ORDER BY ALL"  # noqa: S608
         assert described(old, rows) == described(fresh, rows)
     assert reliability(old) == reliability(fresh)
+
+
+def test_trades_are_drawn_on_the_candles_their_run_traded() -> None:
+    days = pd.date_range("2024-01-01", periods=12, freq="4h")
+    candles = pd.DataFrame(
+        {"date": days, "pair": "SOL/USDT", "timeframe": "4h", "open": 1.0, "high": 1.0,
+         "low": 1.0, "close": 1.0}
+    )  # fmt: skip
+    trades = pd.DataFrame(
+        {"pair": ["SOL/USDT"], "open_date": [days[3]], "close_date": [days[6]],
+         "open_rate": [1.0], "close_rate": [1.0], "profit_ratio": [0.0],
+         "exit_reason": ["roi"], "run_timeframe": ["4h"]}
+    )  # fmt: skip
+    with duckdb.connect() as connection:
+        connection.register("candles_frame", candles)
+        connection.execute("CREATE TABLE ohlcv AS SELECT * FROM candles_frame")
+        figure = price_figures(connection, trades)[0]
+    assert len(figure.data[0].x) == len(days)

@@ -14,6 +14,7 @@ from stable_baselines3.common.utils import set_random_seed
 
 from freqai_swing.models.common.device import resolve_device
 from freqai_swing.settings import SwingConfigError
+from freqai_swing.settings.ppo import RESERVED_PPO_ARGUMENTS
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +33,12 @@ SEED_PPO_PARAMETERS: Final[dict[str, Any]] = {
 }
 #: Separate policy and value networks of two 256-unit ReLU layers each.
 SEED_NET_ARCH: Final[dict[str, list[int]]] = {"pi": [256, 256], "vf": [256, 256]}
-#: Arguments the bundle sets itself; passing them in the parameters block is an error.
-_RESERVED: Final[frozenset[str]] = frozenset({"policy", "env", "seed", "device", "policy_kwargs"})
 
 
 def ppo_parameters(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     """The seed's PPO settings updated by ``overrides``; an unknown key is an error naming it."""
     overrides = dict(overrides or {})
-    accepted = set(inspect.signature(PPO.__init__).parameters) - {"self"} - _RESERVED
+    accepted = set(inspect.signature(PPO.__init__).parameters) - {"self"} - RESERVED_PPO_ARGUMENTS
     for key in overrides:
         if key not in accepted:
             raise SwingConfigError(

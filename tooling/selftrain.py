@@ -240,6 +240,16 @@ def pass_state(
     )
 
 
+def saved_equity(history: list[tuple[str, float]]) -> pd.Series:
+    """The production wallet's equity the state file kept, one ``(ISO time, value)`` per pass
+    (a time with microseconds or without: each pass writes its own clock's)."""
+    return pd.Series(
+        [value for _, value in history],
+        index=pd.to_datetime([moment for moment, _ in history], utc=True, format="ISO8601"),
+        dtype=float,
+    )
+
+
 def observe(
     context: SelfTrainContext,
     registry: ModelRegistry,
@@ -259,12 +269,7 @@ def observe(
         if bot_is_up(context.production):
             theirs = tuple(closed_trades(context.production, since)["profit_ratio"])
     performance, regime = evaluate_production(context, now)
-    history = saved.get("equity", [])
-    equity = pd.Series(
-        [value for _, value in history],
-        index=pd.to_datetime([moment for moment, _ in history], utc=True),
-        dtype=float,
-    )
+    equity = saved_equity(saved.get("equity", []))
     target = registry.previous_champion() if state.promoted_by_test else None
     candidates: tuple[Candidate, ...] = ()
     if retirement_due(state, settings):

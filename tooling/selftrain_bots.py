@@ -164,7 +164,7 @@ def closed_trades(bot: BotSettings, since: datetime | None = None) -> pd.DataFra
         return pd.DataFrame(columns=["open_date", "close_date", "profit_ratio", "profit_abs"])
     frame = frame[~frame["is_open"].astype(bool)]
     for column in ("open_date", "close_date"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     if since is not None:
         frame = frame[frame["open_date"] >= pd.Timestamp(since)]
     return frame.sort_values("close_date").reset_index(drop=True)

@@ -29,7 +29,7 @@ from freqai_swing.lifecycle.simulation import (
     simulate_lifecycle,
 )
 from freqai_swing.lifecycle.step import Candidate, Observations, step
-from tooling.selftrain import act, pass_state
+from tooling.selftrain import act, pass_state, saved_equity
 
 START = pd.Timestamp("2024-04-01", tz="UTC")
 SETTINGS = SelfTrainSettings(min_challenger_trades=3, retire_after=2, min_evaluation_trades=5)
@@ -208,3 +208,14 @@ def test_the_replay_loop_retires_a_losing_champion_only_when_the_rule_is_on(
     assert "retire" in on
     off = replay(replace(quick, retire_after=0), "off")
     assert "retire" not in off and off.count("challenger") >= 1
+
+
+def test_the_saved_equity_reads_times_with_and_without_microseconds() -> None:
+    # each pass writes its own clock's time; the replayed clock is often on a whole hour
+    history = [
+        ("2024-02-20T04:00:00.123456+00:00", 10_000.0),
+        ("2024-02-21T04:00:00+00:00", 9_900.0),
+    ]
+    equity = saved_equity(history)
+    assert list(equity) == [10_000.0, 9_900.0]
+    assert equity.index[1] == pd.Timestamp("2024-02-21T04:00:00", tz="UTC")

@@ -3,7 +3,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-PYTEST_ARGS ?= --durations=25
+# Tests run on PYTEST_WORKERS processes (pytest-xdist), a test file's tests on one of them (their
+# module fixtures are one backtest each); PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?= -n $(PYTEST_WORKERS) --dist loadfile --durations=25
 
 .PHONY: setup system-packages ui demo test lint bench evaluate clean-models
 

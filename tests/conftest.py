@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,12 @@ SAMPLE_DATADIR = REPO_ROOT / "user_data" / "data" / "binance"
 CONFIG_DIR = REPO_ROOT / "config"
 #: The larger development history, when this checkout sits beside ``shared/``; optional.
 SHARED_DATADIR = REPO_ROOT.parent / "shared" / "data" / "binance"
+
+# The freqtrade runs the tests read log lines from wrap those lines at the terminal width (rich).
+# With no terminal that is 200 columns, unless COLUMNS says otherwise: readline sets COLUMNS=80 in
+# the C environment of the pytest process, and pytest-xdist's workers start with it in theirs, so
+# the same message came out cut in two there. One width for every run, with or without workers.
+os.environ["COLUMNS"] = "200"
 
 
 def load_candles(pair: str, timeframe: str = "1h") -> pd.DataFrame:
